@@ -1,0 +1,81 @@
+# Settle: two commands on a fresh machine. `make run` serves the demo; `make test` runs everything.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+STAMPS := .make
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+VENDOR_FILES := \
+	bootstrap/dist/css/bootstrap.min.css bootstrap/dist/css/bootstrap.min.css.map \
+	bootstrap/dist/js/bootstrap.bundle.min.js bootstrap/dist/js/bootstrap.bundle.min.js.map \
+	chart.js/dist/chart.umd.min.js chart.js/dist/chart.umd.min.js.map \
+	socket.io-client/dist/socket.io.min.js socket.io-client/dist/socket.io.min.js.map
+
+.PHONY: setup run test lint format db seed translations translations-update assets chromium clean
+
+setup: $(STAMPS)/python $(STAMPS)/assets translations
+
+$(STAMPS)/python: pyproject.toml requirements.lock
+	@mkdir -p $(STAMPS)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[dev]"
+	@touch $@
+
+$(STAMPS)/npm: package.json package-lock.json
+	@mkdir -p $(STAMPS)
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# Front-end files come from npm and are served from static/vendor/ (never from a CDN).
+$(STAMPS)/assets: $(STAMPS)/npm Makefile
+	@mkdir -p static/vendor
+	@for f in $(VENDOR_FILES); do \
+		pkg=$${f%%/*}; mkdir -p static/vendor/$$pkg; cp node_modules/$$f static/vendor/$$pkg/; \
+	done
+	@touch $@
+
+assets: $(STAMPS)/assets
+
+translations: $(STAMPS)/python
+	$(BIN)/pybabel compile --use-fuzzy -q -d portal/translations
+
+translations-update: $(STAMPS)/python
+	$(BIN)/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext -o portal/translations/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel update -q -i portal/translations/messages.pot -d portal/translations --no-fuzzy-matching --ignore-obsolete
+
+db: setup
+	$(FLASK) db upgrade
+
+seed: db
+	$(FLASK) demo seed
+
+# Threaded gunicorn worker: serves WebSockets (simple-websocket) for the live chat to come.
+run: seed
+	@echo "Settle is at http://$(HOST):$(PORT)/  (demo accounts in README.md, password demo1234)"
+	$(BIN)/gunicorn -k gthread -w 1 --threads 100 --no-control-socket -b $(HOST):$(PORT) wsgi:app
+
+# Browser tests drive Debian's Chromium; install it when missing and we are root.
+chromium:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		echo "Installing Chromium and a CJK font for browser tests (apt-get)..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; \
+	else echo "Chromium is missing: browser tests will fail. Install it with: sudo apt-get install -y chromium fonts-wqy-microhei"; fi
+
+lint: $(STAMPS)/python
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: $(STAMPS)/python
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: setup chromium lint
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) $(STAMPS) node_modules static/vendor instance .pytest_cache .ruff_cache .mypy_cache

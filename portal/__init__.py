@@ -1,0 +1,71 @@
+"""Settle: the application factory."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from flask import Flask
+
+from portal.config import load_config, validate
+
+
+def create_app(config: Mapping | None = None) -> Flask:
+    """Build the portal. ``config`` overrides settings read from the environment (tests use it)."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder="../templates",
+        static_folder="../static",
+    )
+    app.config.update(load_config(os.environ, app.instance_path))
+    if config:
+        app.config.update(config)
+    validate(app.config)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    _init_extensions(app)
+    _register_features(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from portal.dbtypes import render_migration_type
+    from portal.extensions import babel, csrf, db, limiter, migrate, socketio
+    from portal.i18n import select_locale, select_timezone
+
+    db.init_app(app)
+    migrate.init_app(
+        app,
+        db,
+        directory=os.path.join(app.root_path, "..", "migrations"),
+        render_as_batch=True,  # SQLite alters tables by copying them
+        render_item=render_migration_type,
+    )
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    limiter.init_app(app)
+    socketio.init_app(app, message_queue=app.config["REDIS_URL"])
+
+
+def _register_features(app: Flask) -> None:
+    from portal import auth, errors, templating
+    from portal.audit.cli import audit_cli
+    from portal.demo import demo_cli
+    from portal.health import bp as health_bp
+    from portal.i18n import bp as i18n_bp
+    from portal.i18n import remember_lang_parameter
+    from portal.loans.routes import bp as borrower_bp
+    from portal.staff.routes import bp as staff_bp
+
+    # Imported for their side effect: every model is known to SQLAlchemy and Alembic.
+    from portal import models  # noqa: F401
+
+    auth.init_app(app)
+    errors.init_app(app)
+    templating.init_app(app)
+    app.before_request(remember_lang_parameter)
+    for blueprint in (health_bp, i18n_bp, borrower_bp, staff_bp):
+        app.register_blueprint(blueprint)
+    app.cli.add_command(audit_cli)
+    app.cli.add_command(demo_cli)

@@ -1,0 +1,109 @@
+"""Settings read from the environment once, validated at start-up.
+
+Nothing else in the portal reads ``os.environ``: everything goes through :func:`load_config`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from datetime import timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel.numbers import list_currencies
+
+SUPPORTED_LOCALES = ("zh_CN", "en")
+DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - refused in production, see validate()
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot run the portal; the message says what to change."""
+
+
+def _flag(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load_config(env: Mapping[str, str], instance_path: str) -> dict:
+    """Build the Flask config from environment variables (documented in README.md)."""
+    portal_env = env.get("PORTAL_ENV", "development")
+    production = portal_env == "production"
+    default_db = "sqlite:///" + os.path.join(instance_path, "settle.db")
+    database_url = env.get("DATABASE_URL") or default_db
+    # postgresql:// already means psycopg 3 in SQLAlchemy 2.1; say so explicitly anyway.
+    if database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+    redis_url = env.get("REDIS_URL") or None
+    config = {
+        "PORTAL_ENV": portal_env,
+        "SECRET_KEY": env.get("SECRET_KEY") or DEV_SECRET_KEY,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": redis_url,
+        "DEFAULT_LOCALE": env.get("DEFAULT_LOCALE", "zh_CN"),
+        "DEFAULT_TIMEZONE": env.get("DEFAULT_TIMEZONE", "Asia/Shanghai"),
+        "DEFAULT_CURRENCY": env.get("DEFAULT_CURRENCY", "CNY").upper(),
+        "BABEL_DEFAULT_LOCALE": env.get("DEFAULT_LOCALE", "zh_CN"),
+        "BABEL_DEFAULT_TIMEZONE": "UTC",
+        "BABEL_TRANSLATION_DIRECTORIES": "translations",
+        "STRIPE_SECRET_KEY": env.get("STRIPE_SECRET_KEY", ""),
+        "STRIPE_PUBLISHABLE_KEY": env.get("STRIPE_PUBLISHABLE_KEY", ""),
+        "STRIPE_WEBHOOK_SECRET": env.get("STRIPE_WEBHOOK_SECRET", ""),
+        "STRIPE_API_BASE": env.get("STRIPE_API_BASE", ""),
+        "SMTP_HOST": env.get("SMTP_HOST", "127.0.0.1"),
+        "SMTP_PORT": int(env.get("SMTP_PORT", "25")),
+        "SMTP_USERNAME": env.get("SMTP_USERNAME", ""),
+        "SMTP_PASSWORD": env.get("SMTP_PASSWORD", ""),
+        "SMTP_STARTTLS": _flag(env.get("SMTP_STARTTLS")),
+        "MAIL_FROM": env.get("MAIL_FROM", "Settle <no-reply@settle.local>"),
+        # Sessions: signed cookies, never readable by scripts, sent over HTTPS only in production.
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _flag(env.get("SESSION_COOKIE_SECURE"), default=production),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SECURE": _flag(env.get("SESSION_COOKIE_SECURE"), default=production),
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+        "SESSION_IDLE_TIMEOUT": timedelta(minutes=int(env.get("SESSION_IDLE_MINUTES", "30"))),
+        # Forms are small; anything bigger is refused before it is parsed.
+        "MAX_CONTENT_LENGTH": 1024 * 1024,
+        "MAX_FORM_MEMORY_SIZE": 64 * 1024,
+        "WTF_CSRF_TIME_LIMIT": 3600 * 8,
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
+        "LOGIN_EMAIL_RATE_LIMIT": env.get("LOGIN_EMAIL_RATE_LIMIT", "5 per minute"),
+    }
+    return config
+
+
+def validate(config: Mapping) -> None:
+    """Refuse settings that would run the portal unsafely or not at all."""
+    production = config["PORTAL_ENV"] == "production"
+    if production and config["SECRET_KEY"] in ("", DEV_SECRET_KEY):
+        raise ConfigError(
+            "SECRET_KEY must be set to a long random value in production "
+            "(for example: python -c 'import secrets; print(secrets.token_hex(32))')."
+        )
+    if production and config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        raise ConfigError(
+            "SQLite is the embedded default for demos and development; production needs "
+            "PostgreSQL: set DATABASE_URL=postgresql://user:password@host/dbname."
+        )
+    if config["DEFAULT_LOCALE"] not in SUPPORTED_LOCALES:
+        raise ConfigError(
+            f"DEFAULT_LOCALE={config['DEFAULT_LOCALE']!r} is not supported; "
+            f"use one of {', '.join(SUPPORTED_LOCALES)}."
+        )
+    try:
+        ZoneInfo(config["DEFAULT_TIMEZONE"])
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ConfigError(
+            f"DEFAULT_TIMEZONE={config['DEFAULT_TIMEZONE']!r} is not an IANA time zone "
+            "(for example Asia/Shanghai)."
+        ) from error
+    if config["DEFAULT_CURRENCY"] not in list_currencies():
+        raise ConfigError(
+            f"DEFAULT_CURRENCY={config['DEFAULT_CURRENCY']!r} is not an ISO 4217 code."
+        )

@@ -1,0 +1,275 @@
+"""Loans, schedules and payments: the use cases other capabilities call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import selectinload
+
+from portal.domain import DomainError, NotFound
+from portal.extensions import db
+from portal.loans.models import (
+    Component,
+    Installment,
+    Loan,
+    LoanProduct,
+    LoanStatus,
+    Payment,
+    PaymentAllocation,
+    PaymentMethod,
+)
+from portal.loans.schedule import build_schedule
+
+WATERFALL = (Component.FEE, Component.INTEREST, Component.PRINCIPAL)
+
+
+class LoanNotFound(NotFound):
+    message = _l("We could not find that loan.")
+
+
+class PaymentRejected(DomainError):
+    status_code = 422
+
+
+class PaymentExceedsBalance(PaymentRejected):
+    message = _l("The payment is more than the loan's outstanding balance.")
+
+
+class CurrencyMismatch(PaymentRejected):
+    message = _l("The payment's currency does not match the loan's currency.")
+
+
+class LoanNotActive(PaymentRejected):
+    message = _l("This loan is not active and cannot take payments.")
+
+
+def create_loan(
+    *,
+    borrower_id: int,
+    reference: str,
+    product: LoanProduct,
+    principal_minor: int,
+    annual_rate_bps: int,
+    fee_minor: int,
+    currency: str,
+    disbursed_on: date,
+    terms: int,
+) -> Loan:
+    """Create a loan and its monthly schedule (flushes; the caller commits)."""
+    loan = Loan(
+        borrower_id=borrower_id,
+        reference=reference,
+        product=product,
+        principal_minor=principal_minor,
+        interest_rate_bps=annual_rate_bps,
+        fees_minor=fee_minor,
+        currency=currency,
+        disbursed_on=disbursed_on,
+        status=LoanStatus.ACTIVE,
+    )
+    for row in build_schedule(
+        principal_minor=principal_minor,
+        annual_rate_bps=annual_rate_bps,
+        fee_minor=fee_minor,
+        disbursed_on=disbursed_on,
+        terms=terms,
+    ):
+        loan.installments.append(Installment(**row.__dict__))
+    db.session.add(loan)
+    db.session.flush()
+    return loan
+
+
+def record_payment(
+    *,
+    loan_id: int,
+    amount_minor: int,
+    currency: str,
+    method: PaymentMethod,
+    received_at: datetime,
+    external_reference: str | None = None,
+) -> Payment:
+    """Book a payment and allocate it: oldest installment first, fees, then interest, then principal.
+
+    Idempotent on ``external_reference``: the same processor payment books once, and a repeat
+    returns the first booking. The loan row is locked (``FOR UPDATE``) so two payments to one
+    loan allocate one after the other. Raises LoanNotFound, LoanNotActive, CurrencyMismatch or
+    PaymentExceedsBalance; flushes, the caller commits.
+    """
+    if amount_minor <= 0:
+        raise PaymentRejected(_l("A payment must be more than zero."))
+    loan = db.session.execute(
+        select(Loan).where(Loan.id == loan_id).with_for_update().execution_options(
+            populate_existing=True
+        )
+    ).scalar_one_or_none()
+    if loan is None:
+        raise LoanNotFound()
+    if external_reference is not None:
+        existing = db.session.scalar(
+            select(Payment).where(Payment.external_reference == external_reference)
+        )
+        if existing is not None:
+            return existing
+    if loan.status is not LoanStatus.ACTIVE:
+        raise LoanNotActive()
+    if currency != loan.currency:
+        raise CurrencyMismatch()
+    installments = db.session.scalars(
+        select(Installment).where(Installment.loan_id == loan.id)
+        .order_by(Installment.sequence).execution_options(populate_existing=True)
+    ).all()
+    if amount_minor > sum(i.outstanding for i in installments):
+        raise PaymentExceedsBalance()
+
+    payment = Payment(
+        loan_id=loan.id,
+        amount_minor=amount_minor,
+        currency=currency,
+        method=method,
+        received_at=received_at,
+        external_reference=external_reference,
+    )
+    remaining = amount_minor
+    for installment in installments:
+        for component in WATERFALL:
+            portion = min(remaining, installment.outstanding_of(component))
+            if portion <= 0:
+                continue
+            paid_attr = f"{component.value}_paid"
+            setattr(installment, paid_attr, getattr(installment, paid_attr) + portion)
+            payment.allocations.append(
+                PaymentAllocation(installment=installment, component=component, amount_minor=portion)
+            )
+            remaining -= portion
+        if remaining == 0:
+            break
+    if all(i.outstanding == 0 for i in installments):
+        loan.status = LoanStatus.PAID_OFF
+    db.session.add(payment)
+    db.session.flush()
+    return payment
+
+
+@dataclass(frozen=True)
+class LoanPosition:
+    """Where a loan stands on a given local date."""
+
+    loan: Loan
+    today: date
+    outstanding: int
+    overdue_by_component: dict[Component, int] = field(default_factory=dict)
+    oldest_unpaid_due: date | None = None
+    next_installment: Installment | None = None
+
+    @property
+    def overdue(self) -> int:
+        return sum(self.overdue_by_component.values())
+
+    @property
+    def days_past_due(self) -> int:
+        if self.oldest_unpaid_due is None or self.oldest_unpaid_due >= self.today:
+            return 0
+        return (self.today - self.oldest_unpaid_due).days
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.days_past_due > 0
+
+
+def loan_position(loan: Loan, today: date) -> LoanPosition:
+    """Outstanding, overdue (split by component) and days past due, as of ``today`` (local)."""
+    overdue = {component: 0 for component in WATERFALL}
+    unpaid = [i for i in loan.installments if i.outstanding > 0]
+    for installment in unpaid:
+        if installment.due_date < today:
+            for component in WATERFALL:
+                overdue[component] += installment.outstanding_of(component)
+    upcoming = [i for i in unpaid if i.due_date >= today]
+    return LoanPosition(
+        loan=loan,
+        today=today,
+        outstanding=sum(i.outstanding for i in unpaid),
+        overdue_by_component=overdue,
+        oldest_unpaid_due=unpaid[0].due_date if unpaid else None,
+        next_installment=upcoming[0] if upcoming else None,
+    )
+
+
+def loans_of_borrower(borrower_id: int) -> list[Loan]:
+    """A borrower's loans with schedules loaded in one round trip (no query per loan)."""
+    return list(
+        db.session.scalars(
+            select(Loan).where(Loan.borrower_id == borrower_id)
+            .options(selectinload(Loan.installments))
+            .order_by(Loan.disbursed_on.desc(), Loan.id.desc())
+        )
+    )
+
+
+def loan_of_borrower(borrower_id: int, loan_id: int) -> Loan:
+    """One loan, only if it belongs to this borrower; LoanNotFound otherwise (never 403)."""
+    loan = db.session.scalar(
+        select(Loan).where(Loan.id == loan_id, Loan.borrower_id == borrower_id)
+        .options(selectinload(Loan.installments), selectinload(Loan.payments))
+    )
+    if loan is None:
+        raise LoanNotFound()
+    return loan
+
+
+# Delinquency buckets by days past due; step 3 makes these configurable per strategy.
+BUCKETS: tuple[tuple[str, int, int | None], ...] = (
+    ("current", 0, 0),
+    ("1-30", 1, 30),
+    ("31-60", 31, 60),
+    ("61-90", 61, 90),
+    ("90+", 91, None),
+)
+
+
+@dataclass(frozen=True)
+class BucketTotal:
+    bucket: str
+    loans: int
+    outstanding_minor: int
+    currency: str
+
+
+def portfolio_by_bucket(today: date) -> list[BucketTotal]:
+    """Active loans and their outstanding balance per delinquency bucket, in one SQL query."""
+    outstanding = (
+        Installment.principal_due + Installment.interest_due + Installment.fee_due
+        - Installment.principal_paid - Installment.interest_paid - Installment.fee_paid
+    )
+    per_loan = (
+        select(
+            Installment.loan_id.label("loan_id"),
+            func.min(Installment.due_date).label("oldest_unpaid_due"),
+            func.sum(outstanding).label("outstanding"),
+        )
+        .where(outstanding > 0)
+        .group_by(Installment.loan_id)
+        .subquery()
+    )
+    # Bucket edges as dates, so the comparison is portable (no date arithmetic in SQL).
+    whens = []
+    for name, low, _high in reversed(BUCKETS[1:]):
+        whens.append((per_loan.c.oldest_unpaid_due <= today - timedelta(days=low), name))
+    bucket = case(*whens, else_="current").label("bucket")
+    rows = db.session.execute(
+        select(bucket, Loan.currency, func.count(), func.sum(per_loan.c.outstanding))
+        .join(Loan, Loan.id == per_loan.c.loan_id)
+        .where(Loan.status == LoanStatus.ACTIVE)
+        .group_by(bucket, Loan.currency)
+    ).all()
+    found = {(row[0], row[1]): (row[2], int(row[3] or 0)) for row in rows}
+    currencies = sorted({currency for _, currency in found}) or []
+    return [
+        BucketTotal(name, *found.get((name, currency), (0, 0)), currency)
+        for currency in currencies
+        for name, _low, _high in BUCKETS
+    ]

@@ -1,0 +1,73 @@
+"""Amounts of money: integer minor units plus an ISO 4217 currency code, never floats.
+
+Parsing and formatting happen only at the edges (forms, templates); everything in between
+works on ``int`` minor units.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from babel.numbers import format_currency, get_currency_precision, list_currencies
+
+
+class InvalidAmount(ValueError):
+    """Text that is not an amount of the given currency (too many decimals, not a number...)."""
+
+
+def minor_exponent(currency: str) -> int:
+    """Digits after the decimal point for a currency: 2 for CNY and USD, 0 for JPY."""
+    if currency not in list_currencies():
+        raise InvalidAmount(f"unknown currency {currency!r}")
+    return get_currency_precision(currency)
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    amount_minor: int
+    currency: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.amount_minor, int) or isinstance(self.amount_minor, bool):
+            raise TypeError("Money holds integer minor units")
+
+    def __add__(self, other: Money) -> Money:
+        self._same_currency(other)
+        return Money(self.amount_minor + other.amount_minor, self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        self._same_currency(other)
+        return Money(self.amount_minor - other.amount_minor, self.currency)
+
+    def _same_currency(self, other: Money) -> None:
+        if other.currency != self.currency:
+            raise ValueError(f"cannot combine {self.currency} with {other.currency}")
+
+    @property
+    def decimal(self) -> Decimal:
+        return Decimal(self.amount_minor).scaleb(-minor_exponent(self.currency))
+
+    def format(self, locale: str) -> str:
+        return format_money(self.amount_minor, self.currency, locale)
+
+
+def parse_amount(text: str, currency: str) -> int:
+    """Turn user input such as ``"1,234.50"`` into minor units; raise InvalidAmount if unsure."""
+    cleaned = text.strip().replace(",", "").replace("_", "")
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation as error:
+        raise InvalidAmount(f"{text!r} is not a number") from error
+    if not value.is_finite():
+        raise InvalidAmount(f"{text!r} is not a number")
+    scaled = value.scaleb(minor_exponent(currency))
+    if scaled != scaled.to_integral_value():
+        raise InvalidAmount(f"{text!r} has more decimals than {currency} allows")
+    return int(scaled)
+
+
+def format_money(amount_minor: int, currency: str, locale: str) -> str:
+    """Format minor units for a locale, e.g. 1234550 CNY in zh_CN -> '¥12,345.50'."""
+    value = Decimal(amount_minor).scaleb(-minor_exponent(currency))
+    return format_currency(value, currency, locale=locale)

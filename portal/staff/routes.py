@@ -1,0 +1,18 @@
+"""The staff area's landing page: the portfolio at a glance."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, render_template
+
+from portal.auth.permissions import staff_required
+from portal.loans.services import portfolio_by_bucket
+from portal.timeutil import local_today, utcnow
+
+bp = Blueprint("staff", __name__, url_prefix="/staff")
+
+
+@bp.get("/")
+@staff_required
+def home():
+    today = local_today(current_app.config["DEFAULT_TIMEZONE"], utcnow())
+    return render_template("staff/home.html", buckets=portfolio_by_bucket(today), today=today)

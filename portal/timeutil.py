@@ -1,0 +1,20 @@
+"""Time helpers: UTC storage, the borrower's local calendar.
+
+Stored times are UTC. Calendar questions ("what is today for this borrower?") are answered in
+the borrower's time zone. Services take ``now``/``today`` as parameters; only adapters call
+:func:`utcnow`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def local_today(timezone: str, now: datetime) -> date:
+    """The calendar date at ``now`` in ``timezone`` (an IANA name such as Asia/Shanghai)."""
+    return now.astimezone(ZoneInfo(timezone)).date()

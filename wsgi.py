@@ -1,0 +1,11 @@
+"""The one entry point for servers and ``flask --app wsgi``."""
+
+import sys
+
+from portal import create_app
+from portal.config import ConfigError
+
+try:
+    app = create_app()
+except ConfigError as error:
+    sys.exit(f"Settle cannot start: {error}")
