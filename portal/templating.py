@@ -32,7 +32,7 @@ def init_app(app: Flask) -> None:
     def layout_context():
         locale = get_locale()
         return {
-            "empty_form": EmptyForm(),
+            "empty_form": EmptyForm(formdata=None),  # never parses the request body
             "language_names": LANGUAGE_NAMES,
             "current_locale": "zh_CN" if locale and locale.language == "zh" else "en",
             "html_lang": "zh-CN" if locale and locale.language == "zh" else "en",
