@@ -6,7 +6,16 @@ the browser's Accept-Language, then DEFAULT_LOCALE.
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    has_request_context,
+    redirect,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -20,6 +29,8 @@ LANGUAGE_NAMES = {"zh_CN": "简体中文", "en": "English"}
 
 
 def select_locale() -> str:
+    if not has_request_context():  # CLI commands, workers: the configured default
+        return current_app.config["DEFAULT_LOCALE"]
     if current_user.is_authenticated and current_user.locale in SUPPORTED_LOCALES:
         return current_user.locale
     if session.get("lang") in SUPPORTED_LOCALES:
@@ -31,7 +42,7 @@ def select_locale() -> str:
 
 
 def select_timezone() -> str:
-    if current_user.is_authenticated:
+    if has_request_context() and current_user.is_authenticated:
         return current_user.timezone
     return current_app.config["DEFAULT_TIMEZONE"]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import click
 from flask.cli import AppGroup
@@ -16,7 +17,8 @@ audit_cli = AppGroup("audit", help="Inspect the tamper-evident audit log.")
 def verify_command() -> None:
     """Recompute the hash chain; print the result as JSON and exit 1 at the first broken link."""
     total = count_events()
-    with click.progressbar(length=total, label="Verifying audit chain", file=click.get_text_stream("stderr")) as bar:
+    # Progress on stderr, so stdout stays one machine-readable JSON line.
+    with click.progressbar(length=total, label="Verifying audit chain", file=sys.stderr) as bar:
         result = verify_chain(progress=bar.update)
     click.echo(json.dumps(result.as_dict()))
     if not result.intact:
