@@ -19,10 +19,10 @@ def _append(count):
     db.session.commit()
 
 
-def _drop_append_only_triggers():
-    """What an attacker with DDL rights would do first."""
+def _bypass_append_only_triggers():
+    """What an attacker with database superuser rights would do first (this transaction only)."""
     if ON_POSTGRES:
-        db.session.execute(text("DROP TRIGGER audit_event_append_only ON audit_event"))
+        db.session.execute(text("SET LOCAL session_replication_role = replica"))
     else:
         db.session.execute(text("DROP TRIGGER audit_event_no_update"))
         db.session.execute(text("DROP TRIGGER audit_event_no_delete"))
@@ -53,7 +53,7 @@ def test_database_refuses_to_change_or_delete_events(app_ctx):
 def test_verify_finds_an_edited_event(app_ctx):
     """Editing an event's content is reported at that event."""
     _append(5)
-    _drop_append_only_triggers()
+    _bypass_append_only_triggers()
     db.session.execute(text("UPDATE audit_event SET details = '{\"amount_minor\": 1}' "
                             "WHERE sequence = 3"))
     db.session.commit()
@@ -65,7 +65,7 @@ def test_verify_finds_an_edited_event(app_ctx):
 def test_verify_finds_a_deleted_event(app_ctx):
     """Deleting an event from the middle is reported where the gap is."""
     _append(5)
-    _drop_append_only_triggers()
+    _bypass_append_only_triggers()
     db.session.execute(text("DELETE FROM audit_event WHERE sequence = 4"))
     db.session.commit()
     result = verify_chain()
@@ -75,7 +75,7 @@ def test_verify_finds_a_deleted_event(app_ctx):
 def test_verify_finds_a_truncated_tail(app_ctx):
     """Deleting the newest events is caught by the chain head."""
     _append(4)
-    _drop_append_only_triggers()
+    _bypass_append_only_triggers()
     db.session.execute(text("DELETE FROM audit_event WHERE sequence = 4"))
     db.session.commit()
     result = verify_chain()
@@ -91,7 +91,7 @@ def test_verify_command_prints_json_and_exits_nonzero_when_broken(app):
     assert intact.exit_code == 0
     assert json.loads(intact.stdout.strip().splitlines()[-1])["intact"] is True
     with app.app_context():
-        _drop_append_only_triggers()
+        _bypass_append_only_triggers()
         db.session.execute(text("UPDATE audit_event SET action = 'forged' WHERE sequence = 1"))
         db.session.commit()
     broken = runner.invoke(args=["audit", "verify"])
