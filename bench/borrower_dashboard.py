@@ -10,11 +10,12 @@ and show the loan reference LN-DEMO-0001.
 
 Baseline, in the same run and on the same engine: one Core SELECT of the borrower's loans
 joined to their installments (the same columns the ORM loads), on a connection checked out of
-the same pool, N times (so both sides pay the pool's pre-ping and reset-on-return). That is the least database work the page can do, so
-``page_time / baseline_time`` is the price of everything the portal adds on top of its data:
-extra round trips (the user row, a second query for installments), ORM identity-map work,
-Python computations and rendering. Page and baseline alternate request by request so that both
-see the same machine conditions.
+the same pool, N times (so both sides pay the pool's pre-ping and reset-on-return). That is
+the least database work the page can do, so ``page_time / baseline_time`` is the price of
+everything the portal adds on top of its data: extra round trips (the user row, a second query
+for installments), ORM identity-map work, Python computations, rendering, and the test
+client's WSGI plumbing. Page and baseline alternate request by request so that both see the
+same machine conditions.
 
 The JSON also counts the SQL statements one dashboard request issues (a SQLAlchemy
 ``before_cursor_execute`` listener, attached only for a separate counting pass so the timed
@@ -72,12 +73,24 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     add_database_option(parser)
-    parser.add_argument("--requests", type=count_option(), default=500,
-                        help="timed dashboard requests, and as many baseline queries")
-    parser.add_argument("--borrowers", type=count_option(0, 20_000), default=200,
-                        help="extra demo borrowers seeded besides borrower@demo.test")
-    parser.add_argument("--warmup", type=count_option(0), default=20,
-                        help="untimed requests and queries first (template compile, caches)")
+    parser.add_argument(
+        "--requests",
+        type=count_option(),
+        default=500,
+        help="timed dashboard requests, and as many baseline queries",
+    )
+    parser.add_argument(
+        "--borrowers",
+        type=count_option(0, 20_000),
+        default=200,
+        help="extra demo borrowers seeded besides borrower@demo.test",
+    )
+    parser.add_argument(
+        "--warmup",
+        type=count_option(0),
+        default=20,
+        help="untimed requests and queries first (template compile, caches)",
+    )
     return parser.parse_args(argv)
 
 
@@ -91,8 +104,10 @@ def seed_portfolio(app: Flask, borrowers: int) -> int:
         if user is None:
             raise BenchError(f"portal.demo.seed did not create {DEMO_EMAIL}")
         borrower_id = user.id
-    progress(f"seeded {result.users_created} users, {result.loans_created} loans, "
-             f"{result.payments_created} payments in {time.perf_counter() - started:.2f} s")
+    progress(
+        f"seeded {result.users_created} users, {result.loans_created} loans, "
+        f"{result.payments_created} payments in {time.perf_counter() - started:.2f} s"
+    )
     return borrower_id
 
 
@@ -153,8 +168,14 @@ def count_statements(engine: Engine, client: FlaskClient, requests: int) -> list
         event.remove(engine, "before_cursor_execute", on_execute)
 
 
-def measure(client: FlaskClient, engine: Engine, statement: Select, rounds: int,
-            expected_rows: int, label: str | None = None) -> Timings:
+def measure(
+    client: FlaskClient,
+    engine: Engine,
+    statement: Select,
+    rounds: int,
+    expected_rows: int,
+    label: str | None = None,
+) -> Timings:
     """Alternate one dashboard request and one baseline query, ``rounds`` times."""
     timings = Timings([], [])
     clock = time.perf_counter
@@ -178,8 +199,9 @@ def percentile_ms(seconds: list[float], fraction: float) -> float:
     return round(ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] * 1000, 3)
 
 
-def result_of(args: argparse.Namespace, timings: Timings, statements: list[int],
-              rows: int) -> dict[str, Any]:
+def result_of(
+    args: argparse.Namespace, timings: Timings, statements: list[int], rows: int
+) -> dict[str, Any]:
     page, baseline = sum(timings.page_seconds), sum(timings.baseline_seconds)
     n = args.requests
     return {

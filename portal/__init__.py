@@ -49,7 +49,13 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_features(app: Flask) -> None:
-    from portal import auth, errors, templating
+    # Imported for their side effect: every model is known to SQLAlchemy and Alembic.
+    from portal import (
+        auth,
+        errors,
+        models,  # noqa: F401
+        templating,
+    )
     from portal.audit.cli import audit_cli
     from portal.demo import demo_cli
     from portal.health import bp as health_bp
@@ -57,9 +63,6 @@ def _register_features(app: Flask) -> None:
     from portal.i18n import remember_lang_parameter
     from portal.loans.routes import bp as borrower_bp
     from portal.staff.routes import bp as staff_bp
-
-    # Imported for their side effect: every model is known to SQLAlchemy and Alembic.
-    from portal import models  # noqa: F401
 
     auth.init_app(app)
     errors.init_app(app)

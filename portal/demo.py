@@ -28,7 +28,22 @@ STAFF_ACCOUNTS = (
     ("admin@demo.test", Role.ADMIN, "Chen Jing 陈静"),
 )
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
-GIVEN_NAMES = ("伟", "芳", "娜", "敏", "静", "磊", "洋", "艳", "杰", "婷", "浩然", "子涵", "雨桐", "宇轩")
+GIVEN_NAMES = (
+    "伟",
+    "芳",
+    "娜",
+    "敏",
+    "静",
+    "磊",
+    "洋",
+    "艳",
+    "杰",
+    "婷",
+    "浩然",
+    "子涵",
+    "雨桐",
+    "宇轩",
+)
 # Days past due of the oldest unpaid installment for each bucket (negative: due in the future).
 BUCKET_DPD = {
     "current": (-25, -1),
@@ -58,8 +73,14 @@ def seed(today: date, borrowers: int = 50) -> SeedResult:
     for email, role, name in STAFF_ACCOUNTS:
         if _exists(email):
             continue
-        create_user(email=email, password_hash=demo_hash, role=role, name=name,
-                    timezone="Asia/Shanghai", locale="zh_CN")
+        create_user(
+            email=email,
+            password_hash=demo_hash,
+            role=role,
+            name=name,
+            timezone="Asia/Shanghai",
+            locale="zh_CN",
+        )
         result.users_created += 1
     _seed_demo_borrower(today, demo_hash, result)
     buckets = list(BUCKET_DPD)
@@ -77,42 +98,71 @@ def seed(today: date, borrowers: int = 50) -> SeedResult:
         email = f"borrower{number:02d}@demo.test"
         if _exists(email):
             continue
-        user = create_user(email=email, password_hash=demo_hash, role=Role.BORROWER, name=name,
-                           timezone=timezone, locale=locale,
-                           phone=f"+86138{rng.randrange(10**8):08d}")
+        user = create_user(
+            email=email,
+            password_hash=demo_hash,
+            role=Role.BORROWER,
+            name=name,
+            timezone=timezone,
+            locale=locale,
+            phone=f"+86138{rng.randrange(10**8):08d}",
+        )
         result.users_created += 1
-        _seed_loan(user.id, f"LN-D{number:04d}-1", today, dpd, principal, rate, terms,
-                   partial, result)
+        _seed_loan(
+            user.id, f"LN-D{number:04d}-1", today, dpd, principal, rate, terms, partial, result
+        )
     if result.users_created:
         audit("demo.seeded", now=utcnow(), details=result.__dict__)
     return result
 
 
 def _exists(email: str) -> bool:
-    return db.session.scalar(select(func.count()).where(User.email == email)) > 0
+    return (db.session.scalar(select(func.count()).where(User.email == email)) or 0) > 0
 
 
 def _seed_demo_borrower(today: date, demo_hash: str, result: SeedResult) -> None:
     if _exists("borrower@demo.test"):
         return
-    user = create_user(email="borrower@demo.test", password_hash=demo_hash, role=Role.BORROWER,
-                       name="Wang Fang 王芳", timezone="Asia/Shanghai", locale="zh_CN",
-                       phone="+8613800138000", customer_number="C-DEMO-0001")
+    user = create_user(
+        email="borrower@demo.test",
+        password_hash=demo_hash,
+        role=Role.BORROWER,
+        name="Wang Fang 王芳",
+        timezone="Asia/Shanghai",
+        locale="zh_CN",
+        phone="+8613800138000",
+        customer_number="C-DEMO-0001",
+    )
     result.users_created += 1
     _seed_loan(user.id, "LN-DEMO-0001", today, 12, 300_000, 2400, 6, True, result)
     _seed_loan(user.id, "LN-DEMO-0002", today, -9, 150_000, 1800, 3, False, result)
 
 
-def _seed_loan(borrower_id: int, reference: str, today: date, dpd: int, principal: int,
-               rate: int, terms: int, partial: bool, result: SeedResult) -> None:
+def _seed_loan(
+    borrower_id: int,
+    reference: str,
+    today: date,
+    dpd: int,
+    principal: int,
+    rate: int,
+    terms: int,
+    partial: bool,
+    result: SeedResult,
+) -> None:
     """A loan whose oldest unpaid installment is ``dpd`` days past due on ``today``."""
     installments_paid = min(terms - 1, max(0, (terms - 1) // 2 - dpd // 31))
     oldest_unpaid_due = today - timedelta(days=dpd)
     disbursed_on = add_months(oldest_unpaid_due, -(installments_paid + 1))
     loan = create_loan(
-        borrower_id=borrower_id, reference=reference, product=LoanProduct.WALLET_CASH,
-        principal_minor=principal, annual_rate_bps=rate, fee_minor=principal // 100,
-        currency=current_app.config["DEFAULT_CURRENCY"], disbursed_on=disbursed_on, terms=terms,
+        borrower_id=borrower_id,
+        reference=reference,
+        product=LoanProduct.WALLET_CASH,
+        principal_minor=principal,
+        annual_rate_bps=rate,
+        fee_minor=principal // 100,
+        currency=current_app.config["DEFAULT_CURRENCY"],
+        disbursed_on=disbursed_on,
+        terms=terms,
     )
     result.loans_created += 1
     method = (PaymentMethod.ALIPAY, PaymentMethod.WECHAT_PAY, PaymentMethod.CARD)[loan.id % 3]
@@ -121,22 +171,36 @@ def _seed_loan(borrower_id: int, reference: str, today: date, dpd: int, principa
         result.payments_created += 1
     if partial:
         unpaid = loan.installments[installments_paid]
-        _pay(loan.id, unpaid.outstanding // 3, unpaid.due_date - timedelta(days=1), method,
-             loan.currency)
+        _pay(
+            loan.id,
+            unpaid.outstanding // 3,
+            unpaid.due_date - timedelta(days=1),
+            method,
+            loan.currency,
+        )
         result.payments_created += 1
 
 
 def _pay(loan_id: int, amount: int, on: date, method: PaymentMethod, currency: str) -> None:
-    record_payment(loan_id=loan_id, amount_minor=amount, currency=currency, method=method,
-                   received_at=datetime.combine(on, time(4, 0), tzinfo=UTC))
+    record_payment(
+        loan_id=loan_id,
+        amount_minor=amount,
+        currency=currency,
+        method=method,
+        received_at=datetime.combine(on, time(4, 0), tzinfo=UTC),
+    )
 
 
 demo_cli = AppGroup("demo", help="Demo data for trying the portal.")
 
 
 @demo_cli.command("seed")
-@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="Build the portfolio around this date (default: today in DEFAULT_TIMEZONE).")
+@click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Build the portfolio around this date (default: today in DEFAULT_TIMEZONE).",
+)
 @click.option("--borrowers", default=50, show_default=True, help="How many extra borrowers.")
 def seed_command(today: datetime | None, borrowers: int) -> None:
     """Create demo accounts (password demo1234) and about 50 borrowers; safe to run twice."""

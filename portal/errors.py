@@ -15,9 +15,10 @@ def _wants_json() -> bool:
     if request.path.startswith("/api/") or request.is_json:
         return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes[
-        "text/html"
-    ]
+    return (
+        best == "application/json"
+        and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+    )
 
 
 def _messages() -> dict[int, tuple[str, str]]:
@@ -30,8 +31,10 @@ def _messages() -> dict[int, tuple[str, str]]:
         413: (_("Too large"), _("What you sent is too large. Please shorten it and try again.")),
         422: (_("Cannot do that"), _("The request could not be completed.")),
         429: (_("Too many attempts"), _("Too many attempts. Please wait a minute and try again.")),
-        500: (_("Something went wrong"),
-              _("Something went wrong on our side. Nothing was changed; please try again.")),
+        500: (
+            _("Something went wrong"),
+            _("Something went wrong on our side. Nothing was changed; please try again."),
+        ),
     }
 
 
@@ -46,8 +49,13 @@ def render_error(status: int, message: str | None = None):
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
-        return render_error(400, _("Your form expired or was sent from elsewhere. "
-                                   "Please reload the page and try again."))
+        return render_error(
+            400,
+            _(
+                "Your form expired or was sent from elsewhere. "
+                "Please reload the page and try again."
+            ),
+        )
 
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):

@@ -21,11 +21,13 @@ NAMING_CONVENTION = {
 }
 
 
-class Base(DeclarativeBase):
+class Model(DeclarativeBase):
+    """Base of every model. Models subclass this (not ``db.Model``) so type checkers see them."""
+
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Base)
+db = SQLAlchemy(model_class=Model)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -63,8 +63,11 @@ def switch_language():
     """Switch language; for a signed-in user it becomes their saved setting."""
     form = EmptyForm()
     requested = request.form.get("lang", "")
-    back = request.referrer if request.referrer and request.referrer.startswith(
-        request.host_url) else url_for("borrower.dashboard")
+    back = (
+        request.referrer
+        if request.referrer and request.referrer.startswith(request.host_url)
+        else url_for("borrower.dashboard")
+    )
     if not form.validate_on_submit():
         flash(_("Your form expired. Please try again."), "warning")
         return redirect(back)

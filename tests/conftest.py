@@ -135,16 +135,28 @@ def make_user(app):
 
     counter = iter(range(1, 10_000))
 
-    def factory(role: Role = Role.BORROWER, *, email: str | None = None,
-                password: str = DEFAULT_PASSWORD, locale: str | None = None,
-                timezone: str = "Asia/Shanghai", name: str = "Test User", active: bool = True
-                ) -> Account:
+    def factory(
+        role: Role = Role.BORROWER,
+        *,
+        email: str | None = None,
+        password: str = DEFAULT_PASSWORD,
+        locale: str | None = None,
+        timezone: str = "Asia/Shanghai",
+        name: str = "Test User",
+        active: bool = True,
+    ) -> Account:
         email = email or f"{role.value}{next(counter)}@example.com"
         if password not in _hash_cache:
             _hash_cache[password] = hash_password(password)
         with app.app_context():
-            user = create_user(email=email, password_hash=_hash_cache[password], role=role,
-                               name=name, timezone=timezone, locale=locale)
+            user = create_user(
+                email=email,
+                password_hash=_hash_cache[password],
+                role=role,
+                name=name,
+                timezone=timezone,
+                locale=locale,
+            )
             user.is_active_account = active
             db.session.commit()
             return Account(user.id, user.email, password, role)
@@ -160,15 +172,27 @@ def make_loan(app):
 
     counter = iter(range(1, 10_000))
 
-    def factory(borrower_id: int, *, principal_minor: int = 300_000, rate_bps: int = 2400,
-                fee_minor: int = 3_000, currency: str = "CNY",
-                disbursed_on: date = date(2026, 6, 15), terms: int = 6) -> int:
+    def factory(
+        borrower_id: int,
+        *,
+        principal_minor: int = 300_000,
+        rate_bps: int = 2400,
+        fee_minor: int = 3_000,
+        currency: str = "CNY",
+        disbursed_on: date = date(2026, 6, 15),
+        terms: int = 6,
+    ) -> int:
         with app.app_context():
             loan = create_loan(
-                borrower_id=borrower_id, reference=f"LN-T{next(counter):05d}",
-                product=LoanProduct.WALLET_CASH, principal_minor=principal_minor,
-                annual_rate_bps=rate_bps, fee_minor=fee_minor, currency=currency,
-                disbursed_on=disbursed_on, terms=terms,
+                borrower_id=borrower_id,
+                reference=f"LN-T{next(counter):05d}",
+                product=LoanProduct.WALLET_CASH,
+                principal_minor=principal_minor,
+                annual_rate_bps=rate_bps,
+                fee_minor=fee_minor,
+                currency=currency,
+                disbursed_on=disbursed_on,
+                terms=terms,
             )
             db.session.commit()
             return loan.id
@@ -190,8 +214,11 @@ def csrf_token(client: FlaskClient, path: str = "/login") -> str:
 def login(client: FlaskClient, account: Account):
     response = client.post(
         "/login",
-        data={"email": account.email, "password": account.password,
-              "csrf_token": csrf_token(client)},
+        data={
+            "email": account.email,
+            "password": account.password,
+            "csrf_token": csrf_token(client),
+        },
     )
     assert response.status_code == 302, response.get_data(as_text=True)
     return response
@@ -226,7 +253,9 @@ def admin_client(client, make_user) -> FlaskClient:
 
 def page_text(response) -> str:
     """The visible text of an HTML response, whitespace folded, for content assertions."""
-    html = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", response.get_data(as_text=True), flags=re.S)
+    html = re.sub(
+        r"<(script|style)[^>]*>.*?</\1>", " ", response.get_data(as_text=True), flags=re.S
+    )
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
 
 

@@ -13,7 +13,9 @@ def test_defaults_are_the_embedded_setup():
     config = _config()
     assert config["SQLALCHEMY_DATABASE_URI"] == "sqlite:////srv/instance/settle.db"
     assert (config["DEFAULT_LOCALE"], config["DEFAULT_TIMEZONE"], config["DEFAULT_CURRENCY"]) == (
-        "zh_CN", "Asia/Shanghai", "CNY"
+        "zh_CN",
+        "Asia/Shanghai",
+        "CNY",
     )
     assert config["RATELIMIT_STORAGE_URI"] == "memory://"
     validate(config)
@@ -35,8 +37,10 @@ def test_postgresql_url_uses_psycopg3():
     ("env", "says"),
     [
         ({"DATABASE_URL": "postgresql://db/settle"}, "SECRET_KEY must be set"),
-        ({"DATABASE_URL": "postgresql://db/settle", "SECRET_KEY": DEV_SECRET_KEY},
-         "SECRET_KEY must be set"),
+        (
+            {"DATABASE_URL": "postgresql://db/settle", "SECRET_KEY": DEV_SECRET_KEY},
+            "SECRET_KEY must be set",
+        ),
         ({"SECRET_KEY": "s" * 64}, "production needs PostgreSQL"),
     ],
 )
@@ -48,8 +52,9 @@ def test_production_refuses_unsafe_settings(env, says):
 
 def test_production_with_real_settings_starts():
     """A proper secret key and PostgreSQL pass, with secure cookies switched on."""
-    config = _config(PORTAL_ENV="production", SECRET_KEY="s" * 64,
-                     DATABASE_URL="postgresql://db/settle")
+    config = _config(
+        PORTAL_ENV="production", SECRET_KEY="s" * 64, DATABASE_URL="postgresql://db/settle"
+    )
     validate(config)
     assert config["SESSION_COOKIE_SECURE"] is True
 

@@ -45,7 +45,8 @@ def test_seed_twice_changes_nothing(app):
     runner = app.test_cli_runner()
     first = json.loads(runner.invoke(args=["demo", "seed", "--today", "2026-11-28"]).stdout)
     second = json.loads(runner.invoke(args=["demo", "seed", "--today", "2026-11-28"]).stdout)
-    assert first["users_created"] == 54 and first["loans_created"] == 52
+    assert first["users_created"] == 54
+    assert first["loans_created"] == 52
     assert second == {**first, "users_created": 0, "loans_created": 0, "payments_created": 0}
 
 
@@ -53,7 +54,8 @@ def test_seed_is_refused_in_production(app):
     """Demo accounts are never created on a production portal."""
     app.config["PORTAL_ENV"] = "production"
     result = app.test_cli_runner().invoke(args=["demo", "seed"])
-    assert result.exit_code != 0 and "never created in production" in result.output
+    assert result.exit_code != 0
+    assert "never created in production" in result.output
 
 
 def test_demo_accounts_sign_in_with_the_published_password(app, client):
@@ -63,7 +65,12 @@ def test_demo_accounts_sign_in_with_the_published_password(app, client):
         db.session.commit()
     for email in ("borrower", "agent", "collector", "admin"):
         session = app.test_client()
-        response = session.post("/login", data={
-            "email": f"{email}@demo.test", "password": "demo1234",
-            "csrf_token": csrf_token(session)})
+        response = session.post(
+            "/login",
+            data={
+                "email": f"{email}@demo.test",
+                "password": "demo1234",
+                "csrf_token": csrf_token(session),
+            },
+        )
         assert response.status_code == 302, page_text(response)

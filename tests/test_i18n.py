@@ -22,7 +22,8 @@ def test_default_language_is_chinese(client):
 def test_accept_language_english_gives_english(client):
     """A browser asking for English gets English."""
     text = page_text(client.get("/login", headers={"Accept-Language": "en-US,en;q=0.9"}))
-    assert "Sign in" in text and "登录" not in text
+    assert "Sign in" in text
+    assert "登录" not in text
 
 
 def test_lang_parameter_is_remembered_in_the_session(client):
@@ -73,7 +74,7 @@ def test_money_and_dates_follow_the_locale(app):
     """¥12,345.50 in Chinese, CN¥12,345.50 in English; dates in each locale's form."""
     from datetime import date
 
-    from flask_babel import format_date, force_locale
+    from flask_babel import force_locale, format_date
 
     from portal.templating import money
 
@@ -90,9 +91,22 @@ def test_catalogs_cover_every_message(tmp_path):
     """Every marked string is in both catalogs, and translated (not fuzzy) in Chinese."""
     pot = tmp_path / "messages.pot"
     subprocess.run(
-        [str(Path(sys.executable).parent / "pybabel"), "extract", "-F", "babel.cfg",
-         "-k", "_l", "-k", "lazy_gettext", "-o", str(pot), "."],
-        cwd=ROOT, check=True, capture_output=True,
+        [
+            str(Path(sys.executable).parent / "pybabel"),
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "_l",
+            "-k",
+            "lazy_gettext",
+            "-o",
+            str(pot),
+            ".",
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
     )
     with pot.open("rb") as handle:
         wanted = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(handle) if m.id}
@@ -103,6 +117,7 @@ def test_catalogs_cover_every_message(tmp_path):
         present = {m.id if isinstance(m.id, str) else m.id[0]: m for m in catalog if m.id}
         assert sorted(wanted - present.keys()) == [], f"{locale} misses messages"
         if locale == "zh_Hans_CN":
-            untranslated = [key for key in wanted if not all(present[key].string)
-                            or present[key].fuzzy]
+            untranslated = [
+                key for key in wanted if not all(present[key].string) or present[key].fuzzy
+            ]
             assert untranslated == [], "untranslated Chinese messages"

@@ -9,8 +9,13 @@ from portal.money import InvalidAmount, Money, format_money, parse_amount
 
 @pytest.mark.parametrize(
     ("text", "currency", "minor"),
-    [("12.34", "CNY", 1234), ("1,234.5", "CNY", 123450), (" 7 ", "USD", 700),
-     ("1500", "JPY", 1500), ("0.01", "CNY", 1)],
+    [
+        ("12.34", "CNY", 1234),
+        ("1,234.5", "CNY", 123450),
+        (" 7 ", "USD", 700),
+        ("1500", "JPY", 1500),
+        ("0.01", "CNY", 1),
+    ],
 )
 def test_parse_amount_gives_minor_units(text, currency, minor):
     """User input becomes integer minor units of the currency."""

@@ -14,12 +14,12 @@ from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.dbtypes import UTCDateTime
-from portal.extensions import db
+from portal.extensions import Model
 
 GENESIS_HASH = "0" * 64
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     __tablename__ = "audit_event"
     __table_args__ = (CheckConstraint("sequence >= 1", name="sequence_positive"),)
 
@@ -37,7 +37,7 @@ class AuditEvent(db.Model):
     entry_hash: Mapped[str] = mapped_column(String(64), unique=True)
 
 
-class AuditChainHead(db.Model):
+class AuditChainHead(Model):
     __tablename__ = "audit_chain_head"
     __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
 

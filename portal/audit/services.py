@@ -15,36 +15,30 @@ from portal.audit.models import GENESIS_HASH, AuditChainHead, AuditEvent
 from portal.extensions import db
 
 
-def content_hash(
-    *,
-    sequence: int,
-    occurred_at: datetime,
-    actor_id: int | None,
-    action: str,
-    object_type: str | None,
-    object_id: str | None,
-    details: dict,
-    ip_address: str | None,
-    previous_hash: str,
-) -> str:
-    """SHA-256 over the canonical JSON of an event's content and the previous hash."""
-    canonical = json.dumps(
-        {
-            "sequence": sequence,
-            "occurred_at": occurred_at.isoformat(timespec="microseconds"),
-            "actor_id": actor_id,
-            "action": action,
-            "object_type": object_type,
-            "object_id": object_id,
-            "details": details,
-            "ip_address": ip_address,
-            "previous_hash": previous_hash,
-        },
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
-    return hashlib.sha256(canonical.encode()).hexdigest()
+@dataclass(frozen=True)
+class EventContent:
+    """What an audit event's hash covers: everything it says plus the previous hash."""
+
+    sequence: int
+    occurred_at: datetime
+    actor_id: int | None
+    action: str
+    object_type: str | None
+    object_id: str | None
+    details: dict
+    ip_address: str | None
+    previous_hash: str
+
+    @classmethod
+    def of(cls, event: AuditEvent) -> EventContent:
+        return cls(**{name: getattr(event, name) for name in cls.__dataclass_fields__})
+
+    def hash(self) -> str:
+        """SHA-256 over canonical JSON (sorted keys, microsecond UTC timestamp)."""
+        fields = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        fields["occurred_at"] = self.occurred_at.isoformat(timespec="microseconds")
+        canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def record(
@@ -64,27 +58,27 @@ def record(
     instead of forking the chain.
     """
     db.session.execute(
-        update(AuditChainHead).where(AuditChainHead.id == 1)
+        update(AuditChainHead)
+        .where(AuditChainHead.id == 1)
         .values(sequence=AuditChainHead.sequence + 1)
     )
     head = db.session.execute(
-        select(AuditChainHead).where(AuditChainHead.id == 1).execution_options(
-            populate_existing=True
-        )
+        select(AuditChainHead)
+        .where(AuditChainHead.id == 1)
+        .execution_options(populate_existing=True)
     ).scalar_one()  # the first migration inserts the head row
-    event_details = _json_safe(details or {})
-    fields = dict(
+    content = EventContent(
         sequence=head.sequence,
         occurred_at=now,
         actor_id=actor_id,
         action=action,
         object_type=object_type,
         object_id=None if object_id is None else str(object_id),
-        details=event_details,
+        details=_json_safe(details or {}),
         ip_address=ip_address,
         previous_hash=head.entry_hash,
     )
-    event = AuditEvent(**fields, entry_hash=content_hash(**fields))
+    event = AuditEvent(**content.__dict__, entry_hash=content.hash())
     head.entry_hash = event.entry_hash
     db.session.add(event)
     db.session.flush()
@@ -131,18 +125,7 @@ def verify_chain(
             return ChainVerification(checked, expected_sequence, "missing event")
         if event.previous_hash != expected_previous:
             return ChainVerification(checked, event.sequence, "previous hash does not match")
-        recomputed = content_hash(
-            sequence=event.sequence,
-            occurred_at=event.occurred_at,
-            actor_id=event.actor_id,
-            action=event.action,
-            object_type=event.object_type,
-            object_id=event.object_id,
-            details=event.details,
-            ip_address=event.ip_address,
-            previous_hash=event.previous_hash,
-        )
-        if recomputed != event.entry_hash:
+        if EventContent.of(event).hash() != event.entry_hash:
             return ChainVerification(checked, event.sequence, "content does not match its hash")
         expected_previous = event.entry_hash
         expected_sequence += 1
@@ -160,8 +143,10 @@ def _events_in_order(batch_size: int) -> Iterator[AuditEvent]:
     last_sequence = 0
     while True:
         batch = db.session.scalars(
-            select(AuditEvent).where(AuditEvent.sequence > last_sequence)
-            .order_by(AuditEvent.sequence).limit(batch_size)
+            select(AuditEvent)
+            .where(AuditEvent.sequence > last_sequence)
+            .order_by(AuditEvent.sequence)
+            .limit(batch_size)
         ).all()
         if not batch:
             return

@@ -12,7 +12,9 @@ class LoginForm(FlaskForm):
             InputRequired(message=_l("Please enter your email address.")),
             Length(max=254, message=_l("An email address has at most 254 characters.")),
             # Shape only: sign-in looks the address up, it never sends to it.
-            Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Please enter a valid email address.")),
+            Regexp(
+                r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Please enter a valid email address.")
+            ),
         ],
     )
     password = PasswordField(

@@ -10,7 +10,7 @@ from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, UniqueConst
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.dbtypes import UTCDateTime, enum_column
-from portal.extensions import db
+from portal.extensions import Model
 from portal.timeutil import utcnow
 
 
@@ -34,7 +34,7 @@ class Channel(enum.StrEnum):
     PHONE = "phone"
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "user_account"
     __table_args__ = (CheckConstraint("email = lower(email)", name="email_lowercase"),)
 
@@ -66,21 +66,24 @@ class User(UserMixin, db.Model):
         return f"<User {self.id} {self.role.value}>"
 
 
-class BorrowerProfile(db.Model):
+class BorrowerProfile(Model):
     __tablename__ = "borrower_profile"
 
-    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"),
-                                         primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True
+    )
     customer_number: Mapped[str] = mapped_column(String(32), unique=True)
     phone: Mapped[str | None] = mapped_column(String(20))
 
     user: Mapped[User] = relationship(back_populates="borrower_profile")
     contact_preferences: Mapped[list[ContactPreference]] = relationship(
-        back_populates="borrower", cascade="all, delete-orphan", order_by="ContactPreference.channel"
+        back_populates="borrower",
+        cascade="all, delete-orphan",
+        order_by="ContactPreference.channel",
     )
 
 
-class ContactPreference(db.Model):
+class ContactPreference(Model):
     """Whether a borrower accepts contact on a channel (opt-in/opt-out, per channel)."""
 
     __tablename__ = "contact_preference"

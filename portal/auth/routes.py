@@ -45,10 +45,17 @@ def _safe_next(target: str | None) -> str | None:
     return target
 
 
+def _fresh_session(keep_lang: str | None) -> None:
+    session.clear()
+    if keep_lang:
+        session["lang"] = keep_lang
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
 @limiter.limit(
-    lambda: current_app.config["LOGIN_EMAIL_RATE_LIMIT"], key_func=_login_email_key,
+    lambda: current_app.config["LOGIN_EMAIL_RATE_LIMIT"],
+    key_func=_login_email_key,
     methods=["POST"],
 )
 def login():
@@ -60,18 +67,29 @@ def login():
         user = authenticate(form.email.data, form.password.data, now=now)
         if user is None:
             known = user_by_email(form.email.data)
-            audit("auth.login_failed", now=now, object_type="user",
-                  object_id=known.id if known else None, ip_address=request.remote_addr)
+            audit(
+                "auth.login_failed",
+                now=now,
+                object_type="user",
+                object_id=known.id if known else None,
+                ip_address=request.remote_addr,
+            )
             db.session.commit()
             # Same words whether the email is unknown or the password wrong: no enumeration.
             flash(_("The email or password is not correct."), "danger")
             return render_template("auth/login.html", form=form), 401
         next_url = _safe_next(request.args.get("next"))
-        session.clear()  # a fresh session on sign-in: no fixation
+        _fresh_session(keep_lang=session.get("lang"))  # no session fixation
         login_user(user)
         session["last_seen"] = now.isoformat()
-        audit("auth.login", now=now, actor_id=user.id, object_type="user", object_id=user.id,
-              ip_address=request.remote_addr)
+        audit(
+            "auth.login",
+            now=now,
+            actor_id=user.id,
+            object_type="user",
+            object_id=user.id,
+            ip_address=request.remote_addr,
+        )
         db.session.commit()
         return redirect(next_url or landing_url(user))
     status = 400 if form.errors else 200
@@ -85,10 +103,17 @@ def logout():
     if not form.validate_on_submit():
         flash(_("Your form expired. Please try again."), "warning")
         return redirect(landing_url(current_user))
-    audit("auth.logout", now=utcnow(), actor_id=current_user.id, object_type="user",
-          object_id=current_user.id, ip_address=request.remote_addr)
+    audit(
+        "auth.logout",
+        now=utcnow(),
+        actor_id=current_user.id,
+        object_type="user",
+        object_id=current_user.id,
+        ip_address=request.remote_addr,
+    )
     db.session.commit()
+    language = current_user.locale or session.get("lang")
     logout_user()
-    session.clear()
+    _fresh_session(keep_lang=language)  # the sign-in page stays in the user's language
     flash(_("You have signed out."), "info")
     return redirect(url_for("auth.login"))

@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.dbtypes import UTCDateTime, enum_column
-from portal.extensions import db
+from portal.extensions import Model
 from portal.timeutil import utcnow
 
 
@@ -52,7 +52,7 @@ class PaymentMethod(enum.StrEnum):
     BANK_TRANSFER = "bank_transfer"
 
 
-class Loan(db.Model):
+class Loan(Model):
     __tablename__ = "loan"
     __table_args__ = (
         CheckConstraint("principal_minor > 0", name="principal_positive"),
@@ -87,7 +87,7 @@ class Loan(db.Model):
     )
 
 
-class Installment(db.Model):
+class Installment(Model):
     __tablename__ = "installment"
     __table_args__ = (
         UniqueConstraint("loan_id", "sequence"),
@@ -136,7 +136,7 @@ class Installment(db.Model):
         return due - paid
 
 
-class Payment(db.Model):
+class Payment(Model):
     __tablename__ = "payment"
     __table_args__ = (
         CheckConstraint("amount_minor > 0", name="amount_positive"),
@@ -159,7 +159,7 @@ class Payment(db.Model):
     )
 
 
-class PaymentAllocation(db.Model):
+class PaymentAllocation(Model):
     """How much of one payment went to one component of one installment."""
 
     __tablename__ = "payment_allocation"

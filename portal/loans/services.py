@@ -92,7 +92,7 @@ def record_payment(
     received_at: datetime,
     external_reference: str | None = None,
 ) -> Payment:
-    """Book a payment and allocate it: oldest installment first, fees, then interest, then principal.
+    """Book a payment and allocate it: oldest installment first; fee, interest, then principal.
 
     Idempotent on ``external_reference``: the same processor payment books once, and a repeat
     returns the first booking. The loan row is locked (``FOR UPDATE``) so two payments to one
@@ -102,9 +102,10 @@ def record_payment(
     if amount_minor <= 0:
         raise PaymentRejected(_l("A payment must be more than zero."))
     loan = db.session.execute(
-        select(Loan).where(Loan.id == loan_id).with_for_update().execution_options(
-            populate_existing=True
-        )
+        select(Loan)
+        .where(Loan.id == loan_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).scalar_one_or_none()
     if loan is None:
         raise LoanNotFound()
@@ -119,8 +120,10 @@ def record_payment(
     if currency != loan.currency:
         raise CurrencyMismatch()
     installments = db.session.scalars(
-        select(Installment).where(Installment.loan_id == loan.id)
-        .order_by(Installment.sequence).execution_options(populate_existing=True)
+        select(Installment)
+        .where(Installment.loan_id == loan.id)
+        .order_by(Installment.sequence)
+        .execution_options(populate_existing=True)
     ).all()
     if amount_minor > sum(i.outstanding for i in installments):
         raise PaymentExceedsBalance()
@@ -142,7 +145,9 @@ def record_payment(
             paid_attr = f"{component.value}_paid"
             setattr(installment, paid_attr, getattr(installment, paid_attr) + portion)
             payment.allocations.append(
-                PaymentAllocation(installment=installment, component=component, amount_minor=portion)
+                PaymentAllocation(
+                    installment=installment, component=component, amount_minor=portion
+                )
             )
             remaining -= portion
         if remaining == 0:
@@ -203,7 +208,8 @@ def loans_of_borrower(borrower_id: int) -> list[Loan]:
     """A borrower's loans with schedules loaded in one round trip (no query per loan)."""
     return list(
         db.session.scalars(
-            select(Loan).where(Loan.borrower_id == borrower_id)
+            select(Loan)
+            .where(Loan.borrower_id == borrower_id)
             .options(selectinload(Loan.installments))
             .order_by(Loan.disbursed_on.desc(), Loan.id.desc())
         )
@@ -213,7 +219,8 @@ def loans_of_borrower(borrower_id: int) -> list[Loan]:
 def loan_of_borrower(borrower_id: int, loan_id: int) -> Loan:
     """One loan, only if it belongs to this borrower; LoanNotFound otherwise (never 403)."""
     loan = db.session.scalar(
-        select(Loan).where(Loan.id == loan_id, Loan.borrower_id == borrower_id)
+        select(Loan)
+        .where(Loan.id == loan_id, Loan.borrower_id == borrower_id)
         .options(selectinload(Loan.installments), selectinload(Loan.payments))
     )
     if loan is None:
@@ -242,8 +249,12 @@ class BucketTotal:
 def portfolio_by_bucket(today: date) -> list[BucketTotal]:
     """Active loans and their outstanding balance per delinquency bucket, in one SQL query."""
     outstanding = (
-        Installment.principal_due + Installment.interest_due + Installment.fee_due
-        - Installment.principal_paid - Installment.interest_paid - Installment.fee_paid
+        Installment.principal_due
+        + Installment.interest_due
+        + Installment.fee_due
+        - Installment.principal_paid
+        - Installment.interest_paid
+        - Installment.fee_paid
     )
     per_loan = (
         select(

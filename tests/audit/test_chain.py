@@ -14,8 +14,14 @@ T0 = datetime(2026, 11, 28, 6, 0, tzinfo=UTC)
 
 def _append(count):
     for n in range(count):
-        record("loan.viewed", now=T0 + timedelta(seconds=n), object_type="loan", object_id=n,
-               details={"note": f"第{n}次", "amount_minor": n * 100}, ip_address="10.0.0.1")
+        record(
+            "loan.viewed",
+            now=T0 + timedelta(seconds=n),
+            object_type="loan",
+            object_id=n,
+            details={"note": f"第{n}次", "amount_minor": n * 100},
+            ip_address="10.0.0.1",
+        )
     db.session.commit()
 
 
@@ -38,7 +44,8 @@ def test_events_chain_each_to_the_previous(app_ctx):
     assert events[1].previous_hash == events[0].entry_hash
     assert events[2].previous_hash == events[1].entry_hash
     result = verify_chain()
-    assert result.intact and result.events_checked == 3
+    assert result.intact
+    assert result.events_checked == 3
 
 
 def test_database_refuses_to_change_or_delete_events(app_ctx):
@@ -54,8 +61,9 @@ def test_verify_finds_an_edited_event(app_ctx):
     """Editing an event's content is reported at that event."""
     _append(5)
     _bypass_append_only_triggers()
-    db.session.execute(text("UPDATE audit_event SET details = '{\"amount_minor\": 1}' "
-                            "WHERE sequence = 3"))
+    db.session.execute(
+        text("UPDATE audit_event SET details = '{\"amount_minor\": 1}' WHERE sequence = 3")
+    )
     db.session.commit()
     result = verify_chain()
     assert (result.broken_at_sequence, result.reason) == (3, "content does not match its hash")

@@ -28,4 +28,5 @@ def test_parallel_appenders_never_fork_the_chain(app):
         sequences = db.session.scalars(select(AuditEvent.sequence).order_by(AuditEvent.sequence))
         assert list(sequences) == list(range(1, 201))
         result = verify_chain()
-        assert result.intact and result.events_checked == 200
+        assert result.intact
+        assert result.events_checked == 200

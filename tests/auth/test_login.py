@@ -15,7 +15,9 @@ def _post_login(client, email, password, **extra):
 
 def _actions(app):
     with app.app_context():
-        return [e.action for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.sequence))]
+        return [
+            e.action for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.sequence))
+        ]
 
 
 def test_borrower_lands_on_dashboard(client, make_user):
@@ -84,7 +86,8 @@ def test_oversized_fields_are_refused(client, make_user):
     response = _post_login(client, "a" * 300 + "@example.com", "x" * 500)
     assert response.status_code == 400
     text = page_text(response)
-    assert "254" in text and "128" in text
+    assert "254" in text
+    assert "128" in text
     huge = client.post("/login", data={"email": "a@b.cn", "password": "x" * (2 * 1024 * 1024)})
     assert huge.status_code == 413
 
@@ -96,7 +99,9 @@ def test_successful_login_is_audited_with_ip(app, client, make_user):
     with app.app_context():
         event = db.session.scalars(select(AuditEvent)).one()
         assert (event.action, event.actor_id, event.ip_address) == (
-            "auth.login", account.id, "127.0.0.1"
+            "auth.login",
+            account.id,
+            "127.0.0.1",
         )
 
 
@@ -131,7 +136,9 @@ def test_logout_needs_post_with_csrf(borrower_client):
     assert borrower_client.get("/logout").status_code == 405
     assert borrower_client.post("/logout").status_code == 400
     assert borrower_client.get("/").status_code == 200
-    response = borrower_client.post("/logout", data={"csrf_token": csrf_token(borrower_client, "/")})
+    response = borrower_client.post(
+        "/logout", data={"csrf_token": csrf_token(borrower_client, "/")}
+    )
     assert response.headers["Location"] == "/login"
     assert borrower_client.get("/").status_code == 302
 
@@ -149,4 +156,14 @@ def test_session_cookie_is_http_only_and_lax(client, make_user):
     """The session cookie cannot be read by scripts and is not sent cross-site."""
     response = login(client, make_user())
     cookie = response.headers["Set-Cookie"]
-    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+
+
+def test_sign_out_keeps_the_chosen_language(client, make_user):
+    """After signing out, the sign-in page is still in the language the user chose."""
+    login(client, make_user(locale="en"))
+    response = client.post(
+        "/logout", data={"csrf_token": csrf_token(client, "/")}, follow_redirects=True
+    )
+    assert "You have signed out" in page_text(response)

@@ -5,8 +5,13 @@ import pytest
 from portal.auth.models import Role
 from tests.conftest import login
 
-PUBLIC_ENDPOINTS = {"static", "health.healthz", "auth.login", "i18n.switch_language",
-                    "borrower.dashboard"}
+PUBLIC_ENDPOINTS = {
+    "static",
+    "health.healthz",
+    "auth.login",
+    "i18n.switch_language",
+    "borrower.dashboard",
+}
 STAFF = (Role.AGENT, Role.COLLECTOR, Role.ADMIN)
 
 

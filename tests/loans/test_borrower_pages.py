@@ -16,11 +16,18 @@ def test_dashboard_shows_overdue_amount_and_next_due_date(client, make_user, mak
     """The dashboard shows the overdue total, the next due date and each loan."""
     borrower = make_user(locale="en")
     overdue_start = _today() - timedelta(days=40)  # first installment 10 days late
-    make_loan(borrower.id, principal_minor=300_000, rate_bps=0, fee_minor=0,
-              disbursed_on=overdue_start, terms=3)
+    make_loan(
+        borrower.id,
+        principal_minor=300_000,
+        rate_bps=0,
+        fee_minor=0,
+        disbursed_on=overdue_start,
+        terms=3,
+    )
     login(client, borrower)
     text = page_text(client.get("/"))
-    assert "Overdue amount" in text and "CN¥1,000.00" in text
+    assert "Overdue amount" in text
+    assert "CN¥1,000.00" in text
     assert "LN-T00001" in text
     assert "days overdue" in text
     assert "Next due date" in text
@@ -40,7 +47,10 @@ def test_borrower_sees_own_loan_with_schedule(client, make_user, make_loan):
     response = client.get(f"/loans/{loan_id}")
     assert response.status_code == 200
     text = page_text(response)
-    assert "还款计划" in text and "本金" in text and "利息" in text and "¥1,000.00" in text
+    assert "还款计划" in text
+    assert "本金" in text
+    assert "利息" in text
+    assert "¥1,000.00" in text
 
 
 def test_borrower_guessing_another_loan_id_gets_404(client, make_user, make_loan):

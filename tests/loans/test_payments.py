@@ -21,18 +21,32 @@ RECEIVED = datetime(2026, 11, 1, 4, 0, tzinfo=UTC)
 def loan_id(app_ctx, make_user, make_loan):
     borrower = make_user()
     # 3 x 1,000.00 principal, 24 % a year (20.00 / 13.33... interest), 30.00 fee on the first.
-    return make_loan(borrower.id, principal_minor=300_000, rate_bps=2400, fee_minor=3_000,
-                     disbursed_on=date(2026, 8, 1), terms=3)
+    return make_loan(
+        borrower.id,
+        principal_minor=300_000,
+        rate_bps=2400,
+        fee_minor=3_000,
+        disbursed_on=date(2026, 8, 1),
+        terms=3,
+    )
 
 
 def _pay(loan_id, amount, **kwargs):
-    return record_payment(loan_id=loan_id, amount_minor=amount, currency=kwargs.pop("currency", "CNY"),
-                          method=PaymentMethod.ALIPAY, received_at=RECEIVED, **kwargs)
+    return record_payment(
+        loan_id=loan_id,
+        amount_minor=amount,
+        currency=kwargs.pop("currency", "CNY"),
+        method=PaymentMethod.ALIPAY,
+        received_at=RECEIVED,
+        **kwargs,
+    )
 
 
 def _installments(loan_id):
     return db.session.scalars(
-        select(Installment).where(Installment.loan_id == loan_id).order_by(Installment.sequence)
+        select(Installment)
+        .where(Installment.loan_id == loan_id)
+        .order_by(Installment.sequence)
         .execution_options(populate_existing=True)
     ).all()
 
@@ -43,7 +57,9 @@ def test_payment_pays_fees_then_interest_then_principal(loan_id):
     first = _installments(loan_id)[0]
     assert (first.fee_paid, first.interest_paid, first.principal_paid) == (3_000, 6_000, 500)
     assert [(a.component, a.amount_minor) for a in payment.allocations] == [
-        (Component.FEE, 3_000), (Component.INTEREST, 6_000), (Component.PRINCIPAL, 500)
+        (Component.FEE, 3_000),
+        (Component.INTEREST, 6_000),
+        (Component.PRINCIPAL, 500),
     ]
 
 
@@ -109,8 +125,10 @@ def test_database_refuses_negative_and_zero_amounts(loan_id):
     """Payments must be positive, principal too: enforced by the database."""
     with pytest.raises(IntegrityError):
         db.session.execute(
-            text("INSERT INTO payment (loan_id, amount_minor, currency, method, received_at, "
-                 "created_at) VALUES (:loan, -5, 'CNY', 'card', :at, :at)"),
+            text(
+                "INSERT INTO payment (loan_id, amount_minor, currency, method, received_at, "
+                "created_at) VALUES (:loan, -5, 'CNY', 'card', :at, :at)"
+            ),
             {"loan": loan_id, "at": RECEIVED},
         )
     db.session.rollback()

@@ -19,9 +19,14 @@ AT = datetime(2026, 11, 1, tzinfo=UTC)
 def _pay(app, loan_id, amount, hold_seconds=0.0, reference=None):
     with app.app_context():
         try:
-            record_payment(loan_id=loan_id, amount_minor=amount, currency="CNY",
-                           method=PaymentMethod.CARD, received_at=AT,
-                           external_reference=reference)
+            record_payment(
+                loan_id=loan_id,
+                amount_minor=amount,
+                currency="CNY",
+                method=PaymentMethod.CARD,
+                received_at=AT,
+                external_reference=reference,
+            )
             time.sleep(hold_seconds)  # keep the transaction (and its lock) open
             db.session.commit()
             return "booked", time.monotonic()
@@ -32,23 +37,36 @@ def _pay(app, loan_id, amount, hold_seconds=0.0, reference=None):
 
 def _totals(app, loan_id):
     with app.app_context():
-        paid = db.session.scalar(select(func.sum(
-            Installment.principal_paid + Installment.interest_paid + Installment.fee_paid
-        )).where(Installment.loan_id == loan_id))
+        paid = db.session.scalar(
+            select(
+                func.sum(
+                    Installment.principal_paid + Installment.interest_paid + Installment.fee_paid
+                )
+            ).where(Installment.loan_id == loan_id)
+        )
         allocated = db.session.scalar(
             select(func.coalesce(func.sum(PaymentAllocation.amount_minor), 0))
-            .join(Payment).where(Payment.loan_id == loan_id)
+            .join(Payment)
+            .where(Payment.loan_id == loan_id)
         )
         received = db.session.scalar(
-            select(func.coalesce(func.sum(Payment.amount_minor), 0)).where(Payment.loan_id == loan_id)
+            select(func.coalesce(func.sum(Payment.amount_minor), 0)).where(
+                Payment.loan_id == loan_id
+            )
         )
         return paid, allocated, received
 
 
 def test_second_payment_waits_for_the_first_and_sees_its_allocation(app, make_user, make_loan):
     """Two payments that together exceed the balance: one books, the other is refused."""
-    loan_id = make_loan(make_user().id, principal_minor=100_000, rate_bps=0, fee_minor=0,
-                        disbursed_on=date(2026, 6, 1), terms=2)
+    loan_id = make_loan(
+        make_user().id,
+        principal_minor=100_000,
+        rate_bps=0,
+        fee_minor=0,
+        disbursed_on=date(2026, 6, 1),
+        terms=2,
+    )
     first_has_lock = threading.Event()
 
     def first():

@@ -11,8 +11,14 @@ from portal.timeutil import local_today
 @pytest.fixture
 def loan(app_ctx, make_user, make_loan):
     borrower = make_user()
-    loan_id = make_loan(borrower.id, principal_minor=300_000, rate_bps=2400, fee_minor=3_000,
-                        disbursed_on=date(2026, 8, 31), terms=3)  # due Sep 30, Oct 31, Nov 30
+    loan_id = make_loan(
+        borrower.id,
+        principal_minor=300_000,
+        rate_bps=2400,
+        fee_minor=3_000,
+        disbursed_on=date(2026, 8, 31),
+        terms=3,
+    )  # due Sep 30, Oct 31, Nov 30
     return db.session.get(Loan, loan_id)
 
 
@@ -28,15 +34,22 @@ def test_days_past_due_count_from_the_oldest_unpaid_installment(loan):
     position = loan_position(loan, date(2026, 11, 5))
     assert position.days_past_due == 36
     assert position.overdue_by_component == {
-        Component.FEE: 3_000, Component.INTEREST: 6_000 + 4_000, Component.PRINCIPAL: 200_000
+        Component.FEE: 3_000,
+        Component.INTEREST: 6_000 + 4_000,
+        Component.PRINCIPAL: 200_000,
     }
     assert position.next_installment.sequence == 3
 
 
 def test_partial_payment_leaves_the_installment_overdue(loan):
     """Paying part of the oldest installment reduces the overdue amount, not the DPD."""
-    record_payment(loan_id=loan.id, amount_minor=10_000, currency="CNY", method=PaymentMethod.CARD,
-                   received_at=datetime(2026, 10, 2, tzinfo=UTC))
+    record_payment(
+        loan_id=loan.id,
+        amount_minor=10_000,
+        currency="CNY",
+        method=PaymentMethod.CARD,
+        received_at=datetime(2026, 10, 2, tzinfo=UTC),
+    )
     position = loan_position(loan, date(2026, 10, 10))
     assert position.days_past_due == 10
     assert position.overdue == 3_000 + 6_000 + 100_000 - 10_000

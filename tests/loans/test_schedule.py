@@ -17,8 +17,13 @@ def test_month_end_dates_clamp_to_the_last_day():
 
 def test_schedule_interest_declines_with_balance():
     """Equal principal; monthly interest on the remaining balance; fee with the first."""
-    rows = build_schedule(principal_minor=300_000, annual_rate_bps=2400, fee_minor=3_000,
-                          disbursed_on=date(2026, 1, 31), terms=3)
+    rows = build_schedule(
+        principal_minor=300_000,
+        annual_rate_bps=2400,
+        fee_minor=3_000,
+        disbursed_on=date(2026, 1, 31),
+        terms=3,
+    )
     assert [r.principal_due for r in rows] == [100_000, 100_000, 100_000]
     assert [r.interest_due for r in rows] == [6_000, 4_000, 2_000]
     assert [r.fee_due for r in rows] == [3_000, 0, 0]
@@ -32,8 +37,13 @@ def test_schedule_interest_declines_with_balance():
 )
 def test_schedule_principal_adds_up_exactly(principal, terms, rate):
     """Whatever the amounts, the installments' principal sums to the loan's, to the cent."""
-    rows = build_schedule(principal_minor=principal, annual_rate_bps=rate, fee_minor=0,
-                          disbursed_on=date(2026, 1, 1), terms=terms)
+    rows = build_schedule(
+        principal_minor=principal,
+        annual_rate_bps=rate,
+        fee_minor=0,
+        disbursed_on=date(2026, 1, 1),
+        terms=terms,
+    )
     assert sum(r.principal_due for r in rows) == principal
     assert all(r.principal_due >= 0 and r.interest_due >= 0 for r in rows)
     assert [r.sequence for r in rows] == list(range(1, terms + 1))

@@ -1,0 +1,63 @@
+"""Browser tests: a live portal in a thread, driven with Playwright through Debian's Chromium."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from datetime import date
+
+import pytest
+from werkzeug.serving import make_server
+
+from portal.demo import seed
+from portal.extensions import db
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(
+            f"Chromium not found at {CHROMIUM}. Install it with "
+            "`sudo apt-get install -y chromium fonts-wqy-microhei` (make test does this as root), "
+            "or set CHROMIUM_PATH."
+        )
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_FLAGS}
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def live_server(app):
+    """The portal served over real HTTP on a free port, with the demo data seeded."""
+    app.config["TESTING"] = False
+    with app.app_context():
+        seed(date.today())
+        db.session.commit()
+    server = make_server("127.0.0.1", _free_port(), app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    """A phone set to Chinese, as most of the portal's borrowers have."""
+    return {**browser_context_args, "locale": "zh-CN", "timezone_id": "Asia/Shanghai"}
