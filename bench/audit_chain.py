@@ -22,7 +22,7 @@ Baselines, in the same run, on the same database and session:
   ``verify_time / hash_time`` is what reading the rows back and rebuilding the canonical JSON
   cost on top of the unavoidable hashing.
 
-The expected chain is computed up front with the portal's ``content_hash``; the benchmark stops
+The expected chain is computed up front with the portal's ``EventContent.hash``; the benchmark stops
 if the stored chain differs from it, if ``verify_chain`` does not report it intact, or if the
 canonical JSON used for baseline (b) does not hash to the stored ``entry_hash``.
 
@@ -70,7 +70,7 @@ from sqlalchemy import (
 )
 
 from portal.audit.models import GENESIS_HASH, AuditChainHead
-from portal.audit.services import content_hash, record, verify_chain
+from portal.audit.services import EventContent, record, verify_chain
 from portal.auth.models import Role, User
 from portal.auth.services import create_user, hash_password
 from portal.dbtypes import UTCDateTime
@@ -216,7 +216,7 @@ def payment_details(number: int, rng: random.Random) -> dict[str, Any]:
 
 
 def canonical_json(fields: dict[str, Any]) -> str:
-    """The text content_hash() hashes (checked against it for every planned event)."""
+    """The text EventContent.hash() hashes (checked against it for every planned event)."""
     content = dict(fields, occurred_at=fields["occurred_at"].isoformat(timespec="microseconds"))
     return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
@@ -241,7 +241,7 @@ def plan_events(count: int, actors: Actors) -> list[PlannedEvent]:
         }
         canonical = canonical_json(fields)
         entry_hash = hashlib.sha256(canonical.encode()).hexdigest()
-        if entry_hash != content_hash(**fields):
+        if entry_hash != EventContent(**fields).hash():
             raise BenchError("bench canonical JSON differs from portal.audit.services")
         plan.append(PlannedEvent(kwargs, fields | {"entry_hash": entry_hash}, canonical))
         previous_hash = entry_hash

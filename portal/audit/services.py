@@ -6,7 +6,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -69,7 +69,7 @@ def record(
     ).scalar_one()  # the first migration inserts the head row
     content = EventContent(
         sequence=head.sequence,
-        occurred_at=now,
+        occurred_at=now.astimezone(UTC),  # hashed as stored: UTC, whatever zone came in
         actor_id=actor_id,
         action=action,
         object_type=object_type,

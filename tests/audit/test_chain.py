@@ -105,3 +105,12 @@ def test_verify_command_prints_json_and_exits_nonzero_when_broken(app):
     broken = runner.invoke(args=["audit", "verify"])
     assert broken.exit_code == 1
     assert json.loads(broken.stdout.strip().splitlines()[-1])["broken_at_sequence"] == 1
+
+
+def test_event_recorded_with_a_local_time_still_verifies(app_ctx):
+    """A time given in Shanghai time is stored and hashed as UTC, so the chain verifies."""
+    from zoneinfo import ZoneInfo
+
+    record("loan.viewed", now=datetime(2026, 11, 28, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
+    db.session.commit()
+    assert verify_chain().intact
