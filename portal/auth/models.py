@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.dbtypes import UTCDateTime, enum_column
@@ -74,6 +74,10 @@ class BorrowerProfile(Model):
     )
     customer_number: Mapped[str] = mapped_column(String(32), unique=True)
     phone: Mapped[str | None] = mapped_column(String(20))
+    # Read by the contact-rules guard: "cease contact" stops all but required notices, and a
+    # borrower may be governed by another jurisdiction's rulebook than the lender's.
+    cease_contact: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    rulebook_code: Mapped[str | None] = mapped_column(String(20))
 
     user: Mapped[User] = relationship(back_populates="borrower_profile")
     contact_preferences: Mapped[list[ContactPreference]] = relationship(

@@ -1,0 +1,136 @@
+"""Message templates: validation, versions, and rendering in Jinja's sandbox."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, meta
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
+from sqlalchemy import select
+
+from portal.auth.models import Channel
+from portal.domain import DomainError
+from portal.extensions import db
+from portal.messaging.content_check import find_violations
+from portal.messaging.models import MessageTemplate, TemplateVersion
+from portal.messaging.purposes import DEBT_VARIABLES, purpose
+
+SMS_MAX_CHARACTERS = 500  # several segments at most; a wall of text is not a reminder
+
+_text_env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+_html_env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=True)
+
+
+class InvalidTemplate(DomainError):
+    status_code = 422
+    message = _l("The template has errors.")
+
+    def __init__(self, errors: list[str]):
+        super().__init__("; ".join(errors))
+        self.errors = errors
+
+
+class TemplateMissing(DomainError):
+    status_code = 422
+    message = _l("No message template exists for this purpose, channel and language.")
+
+
+class RenderFailed(DomainError):
+    status_code = 422
+    message = _l("The message could not be written from its template.")
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    body_text: str
+    body_html: str | None
+
+
+def validate_template(*, purpose_code: str, channel: Channel, locale: str, subject: str,
+                      body_text: str, body_html: str | None) -> list[str]:
+    """Every problem with a template, in words an admin can act on (empty list: fine)."""
+    spec = purpose(purpose_code)
+    errors: list[str] = []
+    used: set[str] = set()
+    parts = {"subject": subject, "body_text": body_text, "body_html": body_html or ""}
+    for part, source in parts.items():
+        env = _html_env if part == "body_html" else _text_env
+        try:
+            used |= meta.find_undeclared_variables(env.parse(source))
+        except TemplateSyntaxError as error:
+            errors.append(_("Syntax error in %(part)s, line %(line)s: %(message)s",
+                            part=part, line=error.lineno, message=error.message))
+    unknown = sorted(used - spec.variables)
+    if unknown:
+        errors.append(_("Unknown variables: %(names)s. This purpose allows: %(allowed)s.",
+                        names=", ".join(unknown), allowed=", ".join(sorted(spec.variables))))
+    missing = sorted(spec.required - used)
+    if missing:
+        errors.append(_("Required variables missing: %(names)s.", names=", ".join(missing)))
+    if spec.third_party and used & DEBT_VARIABLES:
+        errors.append(_("A message to a third party may not mention the debt."))
+    if not body_text.strip():
+        errors.append(_("The text may not be empty."))
+    if channel is Channel.EMAIL and not subject.strip():
+        errors.append(_("An email needs a subject."))
+    if channel is Channel.SMS and len(body_text) > SMS_MAX_CHARACTERS:
+        errors.append(_("A text message has at most %(n)s characters.", n=SMS_MAX_CHARACTERS))
+    for violation in find_violations(" ".join(parts.values()), locale,
+                                     third_party=spec.third_party):
+        errors.append(_("Prohibited wording (%(category)s): “%(term)s”.",
+                        category=violation.category, term=violation.term))
+    return errors
+
+
+def render(version: TemplateVersion, variables: dict[str, str]) -> Rendered:
+    """Fill a template version; a missing variable raises RenderFailed, never renders blank."""
+    try:
+        return Rendered(
+            subject=_text_env.from_string(version.subject).render(variables).strip(),
+            body_text=_text_env.from_string(version.body_text).render(variables).strip(),
+            body_html=(_html_env.from_string(version.body_html).render(variables)
+                       if version.body_html else None),
+        )
+    except (UndefinedError, SecurityError, TemplateSyntaxError) as error:
+        raise RenderFailed(str(error)) from error
+
+
+def latest_version(purpose_code: str, channel: Channel, locale: str) -> TemplateVersion | None:
+    return db.session.scalar(
+        select(TemplateVersion).join(MessageTemplate)
+        .where(MessageTemplate.purpose == purpose_code, MessageTemplate.channel == channel,
+               MessageTemplate.locale == locale)
+        .order_by(TemplateVersion.version.desc()).limit(1)
+    )
+
+
+def save_version(*, purpose_code: str, channel: Channel, locale: str, subject: str,
+                 body_text: str, body_html: str | None, actor_id: int | None,
+                 now: datetime) -> TemplateVersion:
+    """Validate and store the next version of a template (flushes; the caller commits)."""
+    errors = validate_template(purpose_code=purpose_code, channel=channel, locale=locale,
+                               subject=subject, body_text=body_text, body_html=body_html)
+    if errors:
+        raise InvalidTemplate(errors)
+    template = db.session.scalar(
+        select(MessageTemplate).where(MessageTemplate.purpose == purpose_code,
+                                      MessageTemplate.channel == channel,
+                                      MessageTemplate.locale == locale)
+    )
+    if template is None:
+        template = MessageTemplate(purpose=purpose_code, channel=channel, locale=locale)
+        db.session.add(template)
+        db.session.flush()
+    current = latest_version(purpose_code, channel, locale)
+    version = TemplateVersion(
+        template_id=template.id, version=(current.version + 1) if current else 1,
+        subject=subject, body_text=body_text, body_html=body_html or None,
+        created_by=actor_id, created_at=now,
+    )
+    db.session.add(version)
+    db.session.flush()
+    return version
