@@ -67,6 +67,7 @@ def _register_features(app: Flask) -> None:
     auth.init_app(app)
     errors.init_app(app)
     templating.init_app(app)
+    messaging.init_app(app)
     app.before_request(remember_lang_parameter)
     for blueprint in (health_bp, i18n_bp, borrower_bp, staff_bp):
         app.register_blueprint(blueprint)

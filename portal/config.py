@@ -58,6 +58,20 @@ def load_config(env: Mapping[str, str], instance_path: str) -> dict:
         "SMTP_PASSWORD": env.get("SMTP_PASSWORD", ""),
         "SMTP_STARTTLS": _flag(env.get("SMTP_STARTTLS")),
         "MAIL_FROM": env.get("MAIL_FROM", "Settle <no-reply@settle.local>"),
+        "SMTP_TIMEOUT": int(env.get("SMTP_TIMEOUT", "10")),
+        # Links in emails and texts point here (the unsubscribe link, "pay now").
+        "PUBLIC_URL": env.get("PUBLIC_URL", "http://127.0.0.1:5000"),
+        # SMS: "log" records what would be sent (the default); "twilio" uses Twilio's REST API.
+        "SMS_PROVIDER": env.get("SMS_PROVIDER", "log"),
+        "SMS_API_BASE": env.get("SMS_API_BASE", "https://api.twilio.com"),
+        "SMS_ACCOUNT_SID": env.get("SMS_ACCOUNT_SID", ""),
+        "SMS_AUTH_TOKEN": env.get("SMS_AUTH_TOKEN", ""),
+        "SMS_FROM": env.get("SMS_FROM", ""),
+        # Outbox delivery: tries before a message is dead-lettered; when a claim counts as stuck.
+        "MESSAGE_MAX_ATTEMPTS": int(env.get("MESSAGE_MAX_ATTEMPTS", "5")),
+        "MESSAGE_STUCK_MINUTES": int(env.get("MESSAGE_STUCK_MINUTES", "10")),
+        # Without REDIS_URL, a thread in the web process runs the same tasks Celery would.
+        "IN_PROCESS_WORKER": _flag(env.get("IN_PROCESS_WORKER"), default=not redis_url),
         # Sessions: signed cookies, never readable by scripts, sent over HTTPS only in production.
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -91,6 +105,12 @@ def validate(config: Mapping) -> None:
             "SQLite is the embedded default for demos and development; production needs "
             "PostgreSQL: set DATABASE_URL=postgresql://user:password@host/dbname."
         )
+    if config["SMS_PROVIDER"] not in ("log", "twilio"):
+        raise ConfigError(f"SMS_PROVIDER={config['SMS_PROVIDER']!r}: use log or twilio.")
+    if config["SMS_PROVIDER"] == "twilio" and not (
+        config["SMS_ACCOUNT_SID"] and config["SMS_AUTH_TOKEN"] and config["SMS_FROM"]
+    ):
+        raise ConfigError("SMS_PROVIDER=twilio needs SMS_ACCOUNT_SID, SMS_AUTH_TOKEN and SMS_FROM.")
     if config["DEFAULT_LOCALE"] not in SUPPORTED_LOCALES:
         raise ConfigError(
             f"DEFAULT_LOCALE={config['DEFAULT_LOCALE']!r} is not supported; "

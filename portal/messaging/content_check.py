@@ -24,12 +24,28 @@ BUILT_IN_TERMS: dict[str, dict[str, tuple[str, ...]]] = {
         "third_party_disclosure": ("通知你的家人", "告诉你的朋友", "联系你的单位", "通知你的同事"),
     },
     "en": {
-        "threat": ("jail", "arrest", "prison", "you will regret", "seize your", "come to your home"),
+        "threat": (
+            "jail",
+            "arrest",
+            "prison",
+            "you will regret",
+            "seize your",
+            "come to your home",
+        ),
         "insult": ("deadbeat", "liar", "scammer", "loser"),
-        "false_legal_claim": ("criminal charges", "warrant", "police", "court summons",
-                              "lawsuit has been filed"),
-        "third_party_disclosure": ("tell your family", "contact your employer",
-                                   "inform your friends", "your neighbours will know"),
+        "false_legal_claim": (
+            "criminal charges",
+            "warrant",
+            "police",
+            "court summons",
+            "lawsuit has been filed",
+        ),
+        "third_party_disclosure": (
+            "tell your family",
+            "contact your employer",
+            "inform your friends",
+            "your neighbours will know",
+        ),
     },
 }
 # A message to an emergency contact may not hint at a debt at all.
@@ -53,19 +69,29 @@ def _contains(text: str, term: str, locale: str) -> bool:
 
 def terms_for(locale: str) -> list[tuple[str, str]]:
     """Built-in and admin-added terms for a locale, as (term, category)."""
-    built_in = [(term, category) for category, terms in BUILT_IN_TERMS.get(locale, {}).items()
-                for term in terms]
+    built_in = [
+        (term, category)
+        for category, terms in BUILT_IN_TERMS.get(locale, {}).items()
+        for term in terms
+    ]
     added = db.session.execute(
         select(ProhibitedTerm.term, ProhibitedTerm.category).where(ProhibitedTerm.locale == locale)
     ).all()
     return built_in + [(row.term, row.category) for row in added]
 
 
-def find_violations(text: str, locale: str, *, third_party: bool = False,
-                    terms: list[tuple[str, str]] | None = None) -> list[Violation]:
-    found = [Violation(term, category) for term, category in (terms or terms_for(locale))
-             if _contains(text, term, locale)]
+def find_violations(
+    text: str, locale: str, *, third_party: bool = False, terms: list[tuple[str, str]] | None = None
+) -> list[Violation]:
+    found = [
+        Violation(term, category)
+        for term, category in (terms or terms_for(locale))
+        if _contains(text, term, locale)
+    ]
     if third_party:
-        found += [Violation(word, "third_party_disclosure") for word in DEBT_WORDS.get(locale, ())
-                  if _contains(text, word, locale)]
+        found += [
+            Violation(word, "third_party_disclosure")
+            for word in DEBT_WORDS.get(locale, ())
+            if _contains(text, word, locale)
+        ]
     return found

@@ -41,8 +41,14 @@ class BorrowerContext:
             return self.phone
         return None
 
-    def facts(self, channel: Channel, now: datetime, *, to_third_party: bool = False,
-              third_party_address: str | None = None) -> ContactFacts:
+    def facts(
+        self,
+        channel: Channel,
+        now: datetime,
+        *,
+        to_third_party: bool = False,
+        third_party_address: str | None = None,
+    ) -> ContactFacts:
         on_channel = [at for ch, at, _, _ in self.history if ch is channel]
         calls = [(at, outcome) for ch, at, outcome, _ in self.history if ch is Channel.PHONE]
         address = third_party_address if to_third_party else self.address_for(channel)
@@ -54,8 +60,12 @@ class BorrowerContext:
             open_holds=self.open_holds,
             sent_on_channel=on_channel,
             dial_attempts=[at for at, _ in calls],
-            connected_calls=[at for at, outcome in calls if outcome in (
-                CallOutcome.CONNECTED, CallOutcome.PROMISE_TO_PAY, CallOutcome.REFUSED)],
+            connected_calls=[
+                at
+                for at, outcome in calls
+                if outcome
+                in (CallOutcome.CONNECTED, CallOutcome.PROMISE_TO_PAY, CallOutcome.REFUSED)
+            ],
             to_third_party=to_third_party,
             borrower_unreachable=self._unreachable(now),
         )
@@ -66,11 +76,21 @@ class BorrowerContext:
 
     def _unreachable(self, now: datetime) -> bool:
         week = [h for h in self.history if h[1] > now - timedelta(days=7)]
-        failed_calls = [h for h in week if h[0] is Channel.PHONE and h[2] in (
-            CallOutcome.NO_ANSWER, CallOutcome.WRONG_NUMBER)]
-        answered = [h for h in week if (h[0] is Channel.PHONE and h[2] is not None
-                                        and h[2] not in (CallOutcome.NO_ANSWER,
-                                                         CallOutcome.WRONG_NUMBER)) or h[3]]
+        failed_calls = [
+            h
+            for h in week
+            if h[0] is Channel.PHONE and h[2] in (CallOutcome.NO_ANSWER, CallOutcome.WRONG_NUMBER)
+        ]
+        answered = [
+            h
+            for h in week
+            if (
+                h[0] is Channel.PHONE
+                and h[2] is not None
+                and h[2] not in (CallOutcome.NO_ANSWER, CallOutcome.WRONG_NUMBER)
+            )
+            or h[3]
+        ]
         return len(failed_calls) >= self.rulebook.unreachable_after_attempts and not answered
 
 
@@ -80,15 +100,24 @@ def load_borrower_contexts(borrower_ids: set[int], now: datetime) -> dict[int, B
         return {}
     ids = sorted(borrower_ids)
     rows = db.session.execute(
-        select(User.id, User.name, User.email, User.locale, User.timezone,
-               BorrowerProfile.phone, BorrowerProfile.cease_contact, BorrowerProfile.rulebook_code)
+        select(
+            User.id,
+            User.name,
+            User.email,
+            User.locale,
+            User.timezone,
+            BorrowerProfile.phone,
+            BorrowerProfile.cease_contact,
+            BorrowerProfile.rulebook_code,
+        )
         .join(BorrowerProfile, BorrowerProfile.user_id == User.id)
         .where(User.id.in_(ids))
     ).all()
     opted_out: dict[int, set[Channel]] = defaultdict(set)
     for borrower_id, channel in db.session.execute(
-        select(ContactPreference.borrower_id, ContactPreference.channel)
-        .where(ContactPreference.borrower_id.in_(ids), ContactPreference.allowed.is_(False))
+        select(ContactPreference.borrower_id, ContactPreference.channel).where(
+            ContactPreference.borrower_id.in_(ids), ContactPreference.allowed.is_(False)
+        )
     ):
         opted_out[borrower_id].add(channel)
     holds: dict[int, list[str]] = defaultdict(list)
@@ -100,10 +129,18 @@ def load_borrower_contexts(borrower_ids: set[int], now: datetime) -> dict[int, B
         holds[borrower_id].append(reason.value)
     history: dict[int, list] = defaultdict(list)
     for borrower_id, channel, sent_at, outcome, read_at in db.session.execute(
-        select(Message.borrower_id, Message.channel, Message.sent_at, Message.call_outcome,
-               Message.read_at)
-        .where(Message.borrower_id.in_(ids), Message.status.in_(COUNTED_STATUSES),
-               Message.emergency_contact_id.is_(None), Message.sent_at > now - LOOKBACK)
+        select(
+            Message.borrower_id,
+            Message.channel,
+            Message.sent_at,
+            Message.call_outcome,
+            Message.read_at,
+        ).where(
+            Message.borrower_id.in_(ids),
+            Message.status.in_(COUNTED_STATUSES),
+            Message.emergency_contact_id.is_(None),
+            Message.sent_at > now - LOOKBACK,
+        )
     ):
         history[borrower_id].append((channel, sent_at, outcome, read_at is not None))
     lender_code = lender_rulebook_code()
@@ -117,10 +154,17 @@ def load_borrower_contexts(borrower_ids: set[int], now: datetime) -> dict[int, B
 
     return {
         row.id: BorrowerContext(
-            borrower_id=row.id, name=row.name, email=row.email, phone=row.phone,
-            locale=row.locale, timezone=row.timezone, cease_contact=row.cease_contact,
-            rulebook=rulebook(row.rulebook_code), opted_out=opted_out[row.id],
-            open_holds=tuple(holds[row.id]), history=history[row.id],
+            borrower_id=row.id,
+            name=row.name,
+            email=row.email,
+            phone=row.phone,
+            locale=row.locale,
+            timezone=row.timezone,
+            cease_contact=row.cease_contact,
+            rulebook=rulebook(row.rulebook_code),
+            opted_out=opted_out[row.id],
+            open_holds=tuple(holds[row.id]),
+            history=history[row.id],
         )
         for row in rows
     }

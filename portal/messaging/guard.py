@@ -77,8 +77,14 @@ def decide(
         return Decision(Outcome.SEND, "allowed")  # a notice in the portal interrupts nobody
 
     zone = ZoneInfo(facts.timezone)
-    deferrals = [d for d in (_call_rules(channel, now, facts, rules, zone),
-                             _daily_cap(channel, now, facts, rules, zone)) if d is not None]
+    deferrals = [
+        d
+        for d in (
+            _call_rules(channel, now, facts, rules, zone),
+            _daily_cap(channel, now, facts, rules, zone),
+        )
+        if d is not None
+    ]
     if deferrals:
         return max(deferrals, key=lambda d: d.not_before or now)
     window = _contact_window(now, rules, zone)
@@ -125,8 +131,9 @@ def _daily_cap(channel, now, facts, rules, zone) -> Decision | None:
         return None
     start, end = _local_day_bounds(now, zone)
     if sum(start <= t < end for t in facts.sent_on_channel) >= cap:
-        return Decision(Outcome.DEFER, f"daily_cap:{channel.value}",
-                        _next_day_window_start(now, rules, zone))
+        return Decision(
+            Outcome.DEFER, f"daily_cap:{channel.value}", _next_day_window_start(now, rules, zone)
+        )
     return None
 
 
@@ -148,13 +155,15 @@ def _call_rules(channel, now, facts, rules, zone) -> Decision | None:
     if rules.quiet_days_after_conversation is not None and facts.connected_calls:
         resume = max(facts.connected_calls) + timedelta(days=rules.quiet_days_after_conversation)
         if resume > now:
-            return Decision(Outcome.DEFER, "after_conversation",
-                            next_window_start(resume, rules, zone))
+            return Decision(
+                Outcome.DEFER, "after_conversation", next_window_start(resume, rules, zone)
+            )
     if rules.max_call_attempts_per_7_days is not None:
         recent = sorted(t for t in facts.dial_attempts if t > now - timedelta(days=7))
         if len(recent) >= rules.max_call_attempts_per_7_days:
             # Free again when enough of the oldest attempts leave the rolling window.
             frees_at = recent[len(recent) - rules.max_call_attempts_per_7_days] + timedelta(days=7)
-            return Decision(Outcome.DEFER, "call_attempts_per_7_days",
-                            next_window_start(frees_at, rules, zone))
+            return Decision(
+                Outcome.DEFER, "call_attempts_per_7_days", next_window_start(frees_at, rules, zone)
+            )
     return None

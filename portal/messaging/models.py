@@ -153,7 +153,9 @@ class Message(Model):
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     provider_reference: Mapped[str | None] = mapped_column(String(100), index=True)
-    call_outcome: Mapped[CallOutcome | None] = mapped_column(enum_column(CallOutcome, "call_outcome"))
+    call_outcome: Mapped[CallOutcome | None] = mapped_column(
+        enum_column(CallOutcome, "call_outcome")
+    )
     created_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -15,8 +15,19 @@ from portal.messaging.models import ContactKind
 # Variables every template may use.
 COMMON_VARIABLES = frozenset({"borrower_name", "portal_url"})
 DEBT_VARIABLES = frozenset(
-    {"loan_reference", "amount_due", "amount_overdue", "principal_overdue", "interest_overdue",
-     "fees_overdue", "days_past_due", "due_date", "due_dates", "outstanding", "amount_paid"}
+    {
+        "loan_reference",
+        "amount_due",
+        "amount_overdue",
+        "principal_overdue",
+        "interest_overdue",
+        "fees_overdue",
+        "days_past_due",
+        "due_date",
+        "due_dates",
+        "outstanding",
+        "amount_paid",
+    }
 )
 
 
@@ -39,32 +50,87 @@ def _p(code, label, kind, required, optional=(), third_party=False) -> Purpose:
     return Purpose(code, label, kind, frozenset(required), frozenset(optional), third_party)
 
 
-_OVERDUE = ("loan_reference", "days_past_due", "amount_overdue", "principal_overdue",
-            "interest_overdue", "fees_overdue", "due_dates")
+_OVERDUE = (
+    "loan_reference",
+    "days_past_due",
+    "amount_overdue",
+    "principal_overdue",
+    "interest_overdue",
+    "fees_overdue",
+    "due_dates",
+)
 
 PURPOSES: dict[str, Purpose] = {
     p.code: p
     for p in (
-        _p("pre_due_reminder", _l("Reminder before the due date"), ContactKind.REMINDER,
-           ("loan_reference", "due_date", "amount_due"), ("days_until_due", "pay_url")),
-        _p("due_today", _l("Due today"), ContactKind.REMINDER,
-           ("loan_reference", "amount_due"), ("due_date", "pay_url")),
-        _p("overdue_stage_1", _l("Overdue notice, stage 1"), ContactKind.COLLECTION,
-           _OVERDUE, ("pay_url", "plans_url")),
-        _p("overdue_stage_2", _l("Overdue notice, stage 2"), ContactKind.COLLECTION,
-           _OVERDUE, ("pay_url", "plans_url")),
-        _p("overdue_stage_3", _l("Overdue notice, stage 3"), ContactKind.COLLECTION,
-           _OVERDUE, ("pay_url", "plans_url")),
-        _p("lawyer_letter", _l("Lawyer letter"), ContactKind.COLLECTION,
-           ("loan_reference", "amount_overdue", "days_past_due", "deadline_date"), ("lawyer_name",)),
-        _p("payment_receipt", _l("Payment receipt"), ContactKind.REQUIRED_NOTICE,
-           ("loan_reference", "amount_paid", "paid_at", "outstanding")),
-        _p("plan_confirmation", _l("Repayment plan confirmation"), ContactKind.REQUIRED_NOTICE,
-           ("loan_reference", "plan_summary")),
-        _p("complaint_acknowledgement", _l("Complaint acknowledgement"),
-           ContactKind.REQUIRED_NOTICE, ("complaint_reference", "response_due_date")),
-        _p("third_party_locate", _l("Request to pass on a message (emergency contact)"),
-           ContactKind.COLLECTION, ("contact_name",), (), third_party=True),
+        _p(
+            "pre_due_reminder",
+            _l("Reminder before the due date"),
+            ContactKind.REMINDER,
+            ("loan_reference", "due_date", "amount_due"),
+            ("days_until_due", "pay_url"),
+        ),
+        _p(
+            "due_today",
+            _l("Due today"),
+            ContactKind.REMINDER,
+            ("loan_reference", "amount_due"),
+            ("due_date", "pay_url"),
+        ),
+        _p(
+            "overdue_stage_1",
+            _l("Overdue notice, stage 1"),
+            ContactKind.COLLECTION,
+            _OVERDUE,
+            ("pay_url", "plans_url"),
+        ),
+        _p(
+            "overdue_stage_2",
+            _l("Overdue notice, stage 2"),
+            ContactKind.COLLECTION,
+            _OVERDUE,
+            ("pay_url", "plans_url"),
+        ),
+        _p(
+            "overdue_stage_3",
+            _l("Overdue notice, stage 3"),
+            ContactKind.COLLECTION,
+            _OVERDUE,
+            ("pay_url", "plans_url"),
+        ),
+        _p(
+            "lawyer_letter",
+            _l("Lawyer letter"),
+            ContactKind.COLLECTION,
+            ("loan_reference", "amount_overdue", "days_past_due", "deadline_date"),
+            ("lawyer_name",),
+        ),
+        _p(
+            "payment_receipt",
+            _l("Payment receipt"),
+            ContactKind.REQUIRED_NOTICE,
+            ("loan_reference", "amount_paid", "paid_at", "outstanding"),
+        ),
+        _p(
+            "plan_confirmation",
+            _l("Repayment plan confirmation"),
+            ContactKind.REQUIRED_NOTICE,
+            ("loan_reference", "plan_summary"),
+        ),
+        _p(
+            "complaint_acknowledgement",
+            _l("Complaint acknowledgement"),
+            ContactKind.REQUIRED_NOTICE,
+            ("complaint_reference", "response_due_date"),
+        ),
+        _p(
+            "third_party_locate",
+            _l("Request to pass on a message (emergency contact)"),
+            ContactKind.COLLECTION,
+            ("contact_name",),
+            (),
+            third_party=True,
+        ),
     )
 }
 

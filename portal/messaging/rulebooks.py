@@ -38,17 +38,27 @@ class RulebookSettings:
 
 BUILT_IN: dict[str, RulebookSettings] = {
     "CN": RulebookSettings(
-        code="CN", version=0, window_start=time(8, 0), window_end=time(22, 0),
-        max_connected_calls_per_day=3, max_dial_attempts_per_day=6,
+        code="CN",
+        version=0,
+        window_start=time(8, 0),
+        window_end=time(22, 0),
+        max_connected_calls_per_day=3,
+        max_dial_attempts_per_day=6,
         third_party_contact="emergency_contacts_when_unreachable",
     ),
     "US_REG_F": RulebookSettings(
-        code="US_REG_F", version=0, window_start=time(8, 0), window_end=time(21, 0),
-        max_call_attempts_per_7_days=7, quiet_days_after_conversation=7,
+        code="US_REG_F",
+        version=0,
+        window_start=time(8, 0),
+        window_end=time(21, 0),
+        max_call_attempts_per_7_days=7,
+        quiet_days_after_conversation=7,
         third_party_contact="never",
     ),
 }
-EDITABLE_FIELDS = tuple(f.name for f in fields(RulebookSettings) if f.name not in ("code", "version"))
+EDITABLE_FIELDS = tuple(
+    f.name for f in fields(RulebookSettings) if f.name not in ("code", "version")
+)
 
 
 class InvalidRulebook(DomainError):
@@ -87,23 +97,37 @@ def lender_rulebook_code() -> str:
     return setting.value if setting is not None else "CN"
 
 
-def save_rulebook(code: str, changes: dict, *, actor_id: int | None, now: datetime) -> RulebookSettings:
+def save_rulebook(
+    code: str, changes: dict, *, actor_id: int | None, now: datetime
+) -> RulebookSettings:
     """Validate and store a new version of a rulebook (flushes; caller commits and audits)."""
     current = current_rulebook(code)
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise InvalidRulebook(f"unknown settings: {', '.join(sorted(unknown))}")
-    candidate = settings_from_json(code, current.version + 1,
-                                   {**settings_to_json(current), **changes})
+    candidate = settings_from_json(
+        code, current.version + 1, {**settings_to_json(current), **changes}
+    )
     if candidate.window_start >= candidate.window_end:
         raise InvalidRulebook("the contact window must start before it ends")
-    numbers = [candidate.max_connected_calls_per_day, candidate.max_dial_attempts_per_day,
-               candidate.max_call_attempts_per_7_days, candidate.quiet_days_after_conversation,
-               *candidate.daily_caps.values(), candidate.unreachable_after_attempts]
+    numbers = [
+        candidate.max_connected_calls_per_day,
+        candidate.max_dial_attempts_per_day,
+        candidate.max_call_attempts_per_7_days,
+        candidate.quiet_days_after_conversation,
+        *candidate.daily_caps.values(),
+        candidate.unreachable_after_attempts,
+    ]
     if any(n is not None and n < 0 for n in numbers):
         raise InvalidRulebook("limits cannot be negative")
-    db.session.add(Rulebook(code=code, version=candidate.version,
-                            settings=settings_to_json(candidate), created_by=actor_id,
-                            created_at=now))
+    db.session.add(
+        Rulebook(
+            code=code,
+            version=candidate.version,
+            settings=settings_to_json(candidate),
+            created_by=actor_id,
+            created_at=now,
+        )
+    )
     db.session.flush()
     return candidate

@@ -50,8 +50,15 @@ class Rendered:
     body_html: str | None
 
 
-def validate_template(*, purpose_code: str, channel: Channel, locale: str, subject: str,
-                      body_text: str, body_html: str | None) -> list[str]:
+def validate_template(
+    *,
+    purpose_code: str,
+    channel: Channel,
+    locale: str,
+    subject: str,
+    body_text: str,
+    body_html: str | None,
+) -> list[str]:
     """Every problem with a template, in words an admin can act on (empty list: fine)."""
     spec = purpose(purpose_code)
     errors: list[str] = []
@@ -62,12 +69,23 @@ def validate_template(*, purpose_code: str, channel: Channel, locale: str, subje
         try:
             used |= meta.find_undeclared_variables(env.parse(source))
         except TemplateSyntaxError as error:
-            errors.append(_("Syntax error in %(part)s, line %(line)s: %(message)s",
-                            part=part, line=error.lineno, message=error.message))
+            errors.append(
+                _(
+                    "Syntax error in %(part)s, line %(line)s: %(message)s",
+                    part=part,
+                    line=error.lineno,
+                    message=error.message,
+                )
+            )
     unknown = sorted(used - spec.variables)
     if unknown:
-        errors.append(_("Unknown variables: %(names)s. This purpose allows: %(allowed)s.",
-                        names=", ".join(unknown), allowed=", ".join(sorted(spec.variables))))
+        errors.append(
+            _(
+                "Unknown variables: %(names)s. This purpose allows: %(allowed)s.",
+                names=", ".join(unknown),
+                allowed=", ".join(sorted(spec.variables)),
+            )
+        )
     missing = sorted(spec.required - used)
     if missing:
         errors.append(_("Required variables missing: %(names)s.", names=", ".join(missing)))
@@ -79,10 +97,16 @@ def validate_template(*, purpose_code: str, channel: Channel, locale: str, subje
         errors.append(_("An email needs a subject."))
     if channel is Channel.SMS and len(body_text) > SMS_MAX_CHARACTERS:
         errors.append(_("A text message has at most %(n)s characters.", n=SMS_MAX_CHARACTERS))
-    for violation in find_violations(" ".join(parts.values()), locale,
-                                     third_party=spec.third_party):
-        errors.append(_("Prohibited wording (%(category)s): “%(term)s”.",
-                        category=violation.category, term=violation.term))
+    for violation in find_violations(
+        " ".join(parts.values()), locale, third_party=spec.third_party
+    ):
+        errors.append(
+            _(
+                "Prohibited wording (%(category)s): “%(term)s”.",
+                category=violation.category,
+                term=violation.term,
+            )
+        )
     return errors
 
 
@@ -92,8 +116,11 @@ def render(version: TemplateVersion, variables: dict[str, str]) -> Rendered:
         return Rendered(
             subject=_text_env.from_string(version.subject).render(variables).strip(),
             body_text=_text_env.from_string(version.body_text).render(variables).strip(),
-            body_html=(_html_env.from_string(version.body_html).render(variables)
-                       if version.body_html else None),
+            body_html=(
+                _html_env.from_string(version.body_html).render(variables)
+                if version.body_html
+                else None
+            ),
         )
     except (UndefinedError, SecurityError, TemplateSyntaxError) as error:
         raise RenderFailed(str(error)) from error
@@ -101,25 +128,46 @@ def render(version: TemplateVersion, variables: dict[str, str]) -> Rendered:
 
 def latest_version(purpose_code: str, channel: Channel, locale: str) -> TemplateVersion | None:
     return db.session.scalar(
-        select(TemplateVersion).join(MessageTemplate)
-        .where(MessageTemplate.purpose == purpose_code, MessageTemplate.channel == channel,
-               MessageTemplate.locale == locale)
-        .order_by(TemplateVersion.version.desc()).limit(1)
+        select(TemplateVersion)
+        .join(MessageTemplate)
+        .where(
+            MessageTemplate.purpose == purpose_code,
+            MessageTemplate.channel == channel,
+            MessageTemplate.locale == locale,
+        )
+        .order_by(TemplateVersion.version.desc())
+        .limit(1)
     )
 
 
-def save_version(*, purpose_code: str, channel: Channel, locale: str, subject: str,
-                 body_text: str, body_html: str | None, actor_id: int | None,
-                 now: datetime) -> TemplateVersion:
+def save_version(
+    *,
+    purpose_code: str,
+    channel: Channel,
+    locale: str,
+    subject: str,
+    body_text: str,
+    body_html: str | None,
+    actor_id: int | None,
+    now: datetime,
+) -> TemplateVersion:
     """Validate and store the next version of a template (flushes; the caller commits)."""
-    errors = validate_template(purpose_code=purpose_code, channel=channel, locale=locale,
-                               subject=subject, body_text=body_text, body_html=body_html)
+    errors = validate_template(
+        purpose_code=purpose_code,
+        channel=channel,
+        locale=locale,
+        subject=subject,
+        body_text=body_text,
+        body_html=body_html,
+    )
     if errors:
         raise InvalidTemplate(errors)
     template = db.session.scalar(
-        select(MessageTemplate).where(MessageTemplate.purpose == purpose_code,
-                                      MessageTemplate.channel == channel,
-                                      MessageTemplate.locale == locale)
+        select(MessageTemplate).where(
+            MessageTemplate.purpose == purpose_code,
+            MessageTemplate.channel == channel,
+            MessageTemplate.locale == locale,
+        )
     )
     if template is None:
         template = MessageTemplate(purpose=purpose_code, channel=channel, locale=locale)
@@ -127,9 +175,13 @@ def save_version(*, purpose_code: str, channel: Channel, locale: str, subject: s
         db.session.flush()
     current = latest_version(purpose_code, channel, locale)
     version = TemplateVersion(
-        template_id=template.id, version=(current.version + 1) if current else 1,
-        subject=subject, body_text=body_text, body_html=body_html or None,
-        created_by=actor_id, created_at=now,
+        template_id=template.id,
+        version=(current.version + 1) if current else 1,
+        subject=subject,
+        body_text=body_text,
+        body_html=body_html or None,
+        created_by=actor_id,
+        created_at=now,
     )
     db.session.add(version)
     db.session.flush()

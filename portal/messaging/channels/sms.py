@@ -1,0 +1,43 @@
+"""SMS adapters: ``log`` (default: records what would be sent) and provider HTTP adapters."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from portal.extensions import db
+from portal.messaging.facts import BorrowerContext
+from portal.messaging.models import Message, SmsLog
+from portal.timeutil import utcnow
+
+
+class LogSmsChannel:
+    """Writes the text to ``sms_log`` instead of a provider, so the demo shows what went out."""
+
+    def open(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def send(self, message: Message, borrower: BorrowerContext) -> str | None:
+        if not message.recipient:
+            from portal.messaging.channels import DeliveryError
+
+            raise DeliveryError("no phone number", permanent=True)
+        db.session.add(
+            SmsLog(
+                message_id=message.id,
+                to_number=message.recipient,
+                body=message.body_text,
+                logged_at=utcnow(),
+            )
+        )
+        db.session.flush()
+        return f"log-{message.id}"
+
+
+def build_sms_adapter(config: Mapping):
+    provider = config.get("SMS_PROVIDER", "log")
+    if provider == "log":
+        return LogSmsChannel()
+    raise ValueError(f"unknown SMS_PROVIDER {provider!r}")

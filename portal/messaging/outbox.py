@@ -1,0 +1,169 @@
+"""Putting messages in the outbox: render, ask the guard, write the row, record the decision.
+
+``enqueue`` runs in the caller's transaction, so a message exists exactly when the decision to
+send it was committed. Workers (portal/messaging/dispatch.py) deliver it later and ask the guard
+again at that moment: there is no path from here to a channel that skips the guard.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from portal.auth.models import Channel
+from portal.domain import NotFound
+from portal.extensions import db
+from portal.messaging.content_check import find_violations
+from portal.messaging.facts import BorrowerContext, load_borrower_contexts
+from portal.messaging.guard import Decision, Outcome, decide
+from portal.messaging.models import (
+    ContactDecisionRecord,
+    ContactKind,
+    EmergencyContact,
+    Message,
+    MessageStatus,
+)
+from portal.messaging.purposes import purpose
+from portal.messaging.templates import TemplateMissing, latest_version, render
+
+OPT_OUT_LINES = {"zh_CN": "回复TD退订", "en": "Reply STOP to opt out."}
+
+
+class BorrowerNotFound(NotFound):
+    message = _l("We could not find that borrower.")
+
+
+def enqueue(
+    *,
+    borrower_id: int,
+    purpose_code: str,
+    channel: Channel,
+    variables: dict[str, str],
+    now: datetime,
+    loan_id: int | None = None,
+    actor_id: int | None = None,
+    dedupe_key: str | None = None,
+    emergency_contact_id: int | None = None,
+) -> Message:
+    """Write one message to the outbox: queued, deferred (queued with a later ``not_before``)
+    or blocked with the guard's rule. Idempotent on ``dedupe_key``. Flushes; caller commits.
+
+    Raises BorrowerNotFound, TemplateMissing, RenderFailed (a variable missing).
+    """
+    if dedupe_key is not None:
+        existing = db.session.scalar(select(Message).where(Message.dedupe_key == dedupe_key))
+        if existing is not None:
+            return existing
+    borrower = load_borrower_contexts({borrower_id}, now).get(borrower_id)
+    if borrower is None:
+        raise BorrowerNotFound()
+    spec = purpose(purpose_code)
+    locale = borrower.locale or current_app.config["DEFAULT_LOCALE"]
+    version = latest_version(purpose_code, channel, locale)
+    if version is None:
+        raise TemplateMissing()
+    rendered = render(
+        version,
+        {
+            "borrower_name": borrower.name,
+            "portal_url": current_app.config["PUBLIC_URL"],
+            **variables,
+        },
+    )
+    body_text = rendered.body_text
+    needs_opt_out = channel is Channel.SMS and spec.kind is not ContactKind.REQUIRED_NOTICE
+    if needs_opt_out and OPT_OUT_LINES[locale] not in body_text:
+        body_text = f"{body_text}\n{OPT_OUT_LINES[locale]}"  # every text carries its way out
+
+    recipient = borrower.address_for(channel)
+    if emergency_contact_id is not None:
+        contact = db.session.get(EmergencyContact, emergency_contact_id)
+        if contact is None or contact.borrower_id != borrower_id:
+            raise NotFound()
+        recipient = contact.phone
+    message = Message(
+        idempotency_key=uuid.uuid4().hex,
+        dedupe_key=dedupe_key,
+        borrower_id=borrower_id,
+        loan_id=loan_id,
+        emergency_contact_id=emergency_contact_id,
+        purpose=purpose_code,
+        kind=spec.kind,
+        channel=channel,
+        locale=locale,
+        template_version_id=version.id,
+        recipient=recipient,
+        subject=rendered.subject,
+        body_text=body_text,
+        body_html=rendered.body_html,
+        status=MessageStatus.QUEUED,
+        not_before=now,
+        attempts=0,
+        created_by=actor_id,
+        created_at=now,
+    )
+    violations = find_violations(
+        f"{rendered.subject} {body_text}", locale, third_party=spec.third_party
+    )
+    if violations:
+        decision = Decision(Outcome.BLOCK, "content_check")
+    else:
+        decision = decide(
+            kind=spec.kind,
+            channel=channel,
+            now=now,
+            facts=borrower.facts(
+                channel,
+                now,
+                to_third_party=emergency_contact_id is not None,
+                third_party_address=recipient,
+            ),
+            rules=borrower.rulebook,
+        )
+    apply_decision(message, decision)
+    db.session.add(message)
+    db.session.flush()
+    record_decision(message, decision, borrower, now, actor_id)
+    return message
+
+
+def apply_decision(message: Message, decision: Decision) -> None:
+    """Set a message's status from a guard decision (send and defer both stay queued)."""
+    if decision.outcome is Outcome.BLOCK:
+        message.status = MessageStatus.BLOCKED
+        message.blocked_rule = decision.rule
+    else:
+        message.status = MessageStatus.QUEUED
+        message.not_before = decision.not_before or message.not_before
+
+
+def record_decision(
+    message: Message | None,
+    decision: Decision,
+    borrower: BorrowerContext,
+    now: datetime,
+    actor_id: int | None,
+    *,
+    channel: Channel | None = None,
+    kind=None,
+) -> ContactDecisionRecord:
+    """Keep the guard's decision, with its rule and the rulebook version, for the record."""
+    row = ContactDecisionRecord(
+        borrower_id=borrower.borrower_id,
+        message_id=message.id if message is not None else None,
+        channel=channel or message.channel,  # type: ignore[union-attr]
+        kind=kind or message.kind,  # type: ignore[union-attr]
+        outcome=decision.outcome.value,
+        rule=decision.rule,
+        rulebook=borrower.rulebook.code,
+        rulebook_version=borrower.rulebook.version,
+        not_before=decision.not_before,
+        decided_at=now,
+        decided_by=actor_id,
+    )
+    db.session.add(row)
+    return row
