@@ -49,13 +49,8 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_features(app: Flask) -> None:
-    # Imported for their side effect: every model is known to SQLAlchemy and Alembic.
-    from portal import (
-        auth,
-        errors,
-        models,  # noqa: F401
-        templating,
-    )
+    import portal.models  # noqa: F401  (side effect: every model known to SQLAlchemy, Alembic)
+    from portal import auth, errors, messaging, templating
     from portal.audit.cli import audit_cli
     from portal.demo import demo_cli
     from portal.health import bp as health_bp

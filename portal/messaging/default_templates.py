@@ -183,8 +183,9 @@ DEFAULT_TEXTS: dict[tuple[str, str], DefaultText] = {
         subject="您的款项仍未还清",
         long=_paragraphs(
             _ZH_HELLO,
-            "我们此前已就您的借款{{ loan_reference }}与您联系。根据我们的记录，该笔款项目前仍未还清，"
-            "已逾期{{ days_past_due }}天。请您归还以下款项，或与我们联系商量还款安排。",
+            "我们此前已就您的借款{{ loan_reference }}与您联系。根据我们的记录，"
+            "该笔款项目前仍未还清，已逾期{{ days_past_due }}天。"
+            "请您归还以下款项，或与我们联系商量还款安排。",
             _ZH_AMOUNTS,
             "还款链接：{{ pay_url }}",
             "如果您暂时无法一次还清，请申请还款计划：{{ plans_url }}。越早与我们沟通，"

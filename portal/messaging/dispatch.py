@@ -53,7 +53,7 @@ def retry_delay(attempts: int) -> timedelta:
 
 
 def claim_batch(now: datetime, limit: int) -> str:
-    """Mark up to ``limit`` due messages as ``sending`` for this worker; commit; return the claim."""
+    """Mark up to ``limit`` due messages ``sending`` for this worker; commit; return the claim."""
     token = uuid.uuid4().hex
     due = (
         select(Message.id)
