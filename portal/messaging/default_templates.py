@@ -60,8 +60,9 @@ _ZH_SMS_AMOUNTS = (
     "费用{{ fees_overdue }}），原到期日{{ due_dates }}"
 )
 _EN_SMS_AMOUNTS = (
-    "Amount: {{ amount_overdue }} (principal {{ principal_overdue }}, interest "
-    "{{ interest_overdue }}, fees {{ fees_overdue }}), due {{ due_dates }}"
+    "Days past due: {{ days_past_due }}. Amount: {{ amount_overdue }} (principal "
+    "{{ principal_overdue }}, interest {{ interest_overdue }}, fees {{ fees_overdue }}), "
+    "due {{ due_dates }}"
 )
 
 _ZH_HELLO = "{{ borrower_name }}，您好："
@@ -174,9 +175,9 @@ DEFAULT_TEXTS: dict[tuple[str, str], DefaultText] = {
             _EN_SIGN,
         ),
         short=(
-            "Settle: Hi {{ borrower_name }}, a payment on loan {{ loan_reference }} is "
-            "{{ days_past_due }} days past due. " + _EN_SMS_AMOUNTS + ". Please pay in your "
-            "Settle account, or ask us about a repayment plan. " + OPT_OUT["en"]
+            "Settle: Hi {{ borrower_name }}, a payment on loan {{ loan_reference }} has not "
+            "been received. " + _EN_SMS_AMOUNTS + ". Please pay in your Settle account, or ask "
+            "us about a repayment plan. " + OPT_OUT["en"]
         ),
     ),
     ("overdue_stage_2", "zh_CN"): DefaultText(
@@ -195,7 +196,7 @@ DEFAULT_TEXTS: dict[tuple[str, str], DefaultText] = {
             _ZH_SIGN,
         ),
         short=(
-            "【Settle】{{ borrower_name }}您好，您的借款{{ loan_reference }}仍未还清，已逾期"
+            "【Settle】{{ borrower_name }}您好，借款{{ loan_reference }}仍未还清，已逾期"
             "{{ days_past_due }}天，" + _ZH_SMS_AMOUNTS + "。请登录Settle还款，"
             "或联系我们申请还款计划。" + OPT_OUT["zh_CN"]
         ),
@@ -218,8 +219,8 @@ DEFAULT_TEXTS: dict[tuple[str, str], DefaultText] = {
         ),
         short=(
             "Settle: Hi {{ borrower_name }}, a payment on loan {{ loan_reference }} is still "
-            "unpaid and {{ days_past_due }} days past due. " + _EN_SMS_AMOUNTS + ". Please pay "
-            "in your Settle account, or contact us about a repayment plan. " + OPT_OUT["en"]
+            "unpaid. " + _EN_SMS_AMOUNTS + ". Please pay in your Settle account, or contact us "
+            "about a repayment plan. " + OPT_OUT["en"]
         ),
     ),
     ("overdue_stage_3", "zh_CN"): DefaultText(
@@ -238,9 +239,9 @@ DEFAULT_TEXTS: dict[tuple[str, str], DefaultText] = {
             _ZH_SIGN,
         ),
         short=(
-            "【Settle】{{ borrower_name }}您好，您的借款{{ loan_reference }}已逾期"
-            "{{ days_past_due }}天，" + _ZH_SMS_AMOUNTS + "。如仍未还款且未与我们联系，"
-            "账户可能转交进一步审核。如有困难请联系我们商量还款计划。" + OPT_OUT["zh_CN"]
+            "【Settle】{{ borrower_name }}您好，借款{{ loan_reference }}已逾期"
+            "{{ days_past_due }}天，" + _ZH_SMS_AMOUNTS + "。如未还款也未联系我们，"
+            "账户可能转交进一步审核；有困难可申请还款计划。" + OPT_OUT["zh_CN"]
         ),
     ),
     ("overdue_stage_3", "en"): DefaultText(
@@ -261,10 +262,10 @@ DEFAULT_TEXTS: dict[tuple[str, str], DefaultText] = {
             _EN_SIGN,
         ),
         short=(
-            "Settle: Hi {{ borrower_name }}, a payment on loan {{ loan_reference }} is "
-            "{{ days_past_due }} days past due. " + _EN_SMS_AMOUNTS + ". If it stays unpaid "
-            "and we do not hear from you, your account may be referred for further review. "
-            "Please contact us if you need a repayment plan. " + OPT_OUT["en"]
+            "Settle: Hi {{ borrower_name }}, loan {{ loan_reference }} is still unpaid. "
+            + _EN_SMS_AMOUNTS
+            + ". If it stays unpaid, your account may be referred for further review; please "
+            "contact us if you need a repayment plan. " + OPT_OUT["en"]
         ),
     ),
     ("lawyer_letter", "zh_CN"): DefaultText(
