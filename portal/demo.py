@@ -13,12 +13,15 @@ from flask.cli import AppGroup
 from sqlalchemy import func, select
 
 from portal.audit.services import record as audit
-from portal.auth.models import Role, User
+from portal.auth.models import Channel, Role, User
 from portal.auth.services import create_user, hash_password
 from portal.extensions import db
-from portal.loans.models import LoanProduct, PaymentMethod
+from portal.loans.models import Installment, LoanProduct, PaymentMethod
 from portal.loans.schedule import add_months
 from portal.loans.services import create_loan, record_payment
+from portal.messaging.default_templates import install_default_templates
+from portal.messaging.dispatch import dispatch_due
+from portal.messaging.notices import send_overdue_notice
 from portal.timeutil import local_today, utcnow
 
 DEMO_PASSWORD = "demo1234"  # noqa: S105 - published in the README, demo only
@@ -112,8 +115,22 @@ def seed(today: date, borrowers: int = 50) -> SeedResult:
             user.id, f"LN-D{number:04d}-1", today, dpd, principal, rate, terms, partial, result
         )
     if result.users_created:
+        _seed_notices(today)
         audit("demo.seeded", now=utcnow(), details=result.__dict__)
     return result
+
+
+def _seed_notices(today: date) -> None:
+    """An in-portal overdue notice for every overdue demo loan, as the daily run would send."""
+    install_default_templates(now=utcnow())
+    now = datetime.combine(today, time(4, 0), tzinfo=UTC)  # noon in Shanghai: allowed hours
+    overdue = db.session.scalars(
+        select(Installment.loan_id).where(Installment.due_date < today,
+                                          Installment.principal_paid < Installment.principal_due)
+        .distinct()
+    )
+    for loan_id in overdue:
+        send_overdue_notice(loan_id, stage=1, channel=Channel.PORTAL, now=now)
 
 
 def _exists(email: str) -> bool:
@@ -209,4 +226,6 @@ def seed_command(today: datetime | None, borrowers: int) -> None:
     as_of = today.date() if today else local_today(current_app.config["DEFAULT_TIMEZONE"], utcnow())
     result = seed(as_of, borrowers)
     db.session.commit()
+    # In-portal notices need no outside service: deliver them now, so the demo shows them.
+    dispatch_due(utcnow, channels={Channel.PORTAL})
     click.echo(json.dumps({"today": as_of.isoformat(), **result.__dict__}))

@@ -10,3 +10,15 @@ def init_app(app: Flask) -> None:
 
     app.cli.add_command(messaging_cli)
     # Blueprints of this capability (one line each):
+    from portal.messaging.unsubscribe_routes import bp as unsubscribe_bp
+
+    app.register_blueprint(unsubscribe_bp)
+    from portal.messaging.notice_routes import bp as notices_bp
+
+    app.register_blueprint(notices_bp)
+    from portal.messaging.webhooks import bp as sms_webhooks_bp
+
+    app.register_blueprint(sms_webhooks_bp)
+    from portal.messaging.preference_routes import bp as contact_settings_bp
+
+    app.register_blueprint(contact_settings_bp)

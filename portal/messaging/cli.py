@@ -11,7 +11,7 @@ import click
 from flask.cli import AppGroup
 
 from portal.extensions import db
-from portal.messaging.dispatch import DispatchReport, dispatch_due, sweep_stuck
+from portal.messaging.dispatch import dispatch_due, sweep_stuck
 from portal.timeutil import utcnow
 
 messaging_cli = AppGroup("messaging", help="Deliver messages and generate reminders.")
@@ -41,4 +41,21 @@ def sweep_command() -> None:
     click.echo(json.dumps({"swept": sweep_stuck(utcnow())}))
 
 
-__all__ = ["DispatchReport", "messaging_cli"]
+@messaging_cli.command("reminders")
+def reminders_command() -> None:
+    """Queue today's pre-due and due-day reminders (idempotent); print a JSON summary."""
+    from portal.messaging.reminders import generate_reminders
+
+    report = generate_reminders(utcnow())
+    db.session.commit()
+    click.echo(json.dumps(asdict(report)))
+
+
+@messaging_cli.command("install-templates")
+def install_templates_command() -> None:
+    """Create the built-in message templates that do not exist yet (never overwrites)."""
+    from portal.messaging.default_templates import install_default_templates
+
+    created = install_default_templates(now=utcnow())
+    db.session.commit()
+    click.echo(json.dumps({"templates_created": created}))

@@ -27,6 +27,8 @@ from portal.messaging.models import Message, MessageStatus
 from portal.messaging.outbox import apply_decision, record_decision
 
 RETRY_BASE = timedelta(minutes=1)
+# Phone calls are placed by people and logged, never dispatched.
+DISPATCHED_CHANNELS = {Channel.PORTAL, Channel.EMAIL, Channel.SMS}
 
 
 @dataclass
@@ -52,7 +54,7 @@ def retry_delay(attempts: int) -> timedelta:
     return min(RETRY_BASE * 5 ** max(attempts - 1, 0), timedelta(hours=6))
 
 
-def claim_batch(now: datetime, limit: int) -> str:
+def claim_batch(now: datetime, limit: int, channels: set[Channel] | None = None) -> str:
     """Mark up to ``limit`` due messages ``sending`` for this worker; commit; return the claim."""
     token = uuid.uuid4().hex
     due = (
@@ -60,7 +62,7 @@ def claim_batch(now: datetime, limit: int) -> str:
         .where(
             Message.status.in_((MessageStatus.QUEUED, MessageStatus.FAILED)),
             Message.not_before <= now,
-            Message.channel != Channel.PHONE,
+            Message.channel.in_(channels or DISPATCHED_CHANNELS),
         )
         .order_by(Message.not_before, Message.id)
         .limit(limit)
@@ -162,13 +164,15 @@ def dispatch_due(
     *,
     batch_size: int = 200,
     max_batches: int | None = None,
+    channels: set[Channel] | None = None,
     adapters: dict[Channel, ChannelAdapter] | None = None,
 ) -> DispatchReport:
-    """Deliver everything due now, batch after batch, until nothing is due (or max_batches)."""
+    """Deliver everything due now on ``channels`` (default: all), batch after batch, until
+    nothing is due or ``max_batches`` ran. Commits per claim and per message."""
     adapters = adapters or build_adapters(current_app._get_current_object())  # type: ignore[attr-defined]
     total = DispatchReport()
     while max_batches is None or total.batches < max_batches:
-        token = claim_batch(clock(), batch_size)
+        token = claim_batch(clock(), batch_size, channels)
         report = deliver_claimed(token, clock, adapters)
         if report.claimed == 0:
             break

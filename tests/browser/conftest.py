@@ -10,8 +10,11 @@ from datetime import date
 import pytest
 from werkzeug.serving import make_server
 
+from portal.auth.models import Channel
 from portal.demo import seed
 from portal.extensions import db
+from portal.messaging.dispatch import dispatch_due
+from portal.timeutil import utcnow
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -49,6 +52,7 @@ def live_server(app):
     with app.app_context():
         seed(date.today())
         db.session.commit()
+        dispatch_due(utcnow, channels={Channel.PORTAL})  # as `demo seed` does
     server = make_server("127.0.0.1", _free_port(), app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

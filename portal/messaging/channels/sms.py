@@ -1,10 +1,11 @@
-"""SMS adapters: ``log`` (default: records what would be sent) and provider HTTP adapters."""
+"""SMS adapters: ``log`` (default: records what would be sent) and ``twilio`` (the REST API)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
 from portal.extensions import db
+from portal.messaging.channels import ChannelAdapter, DeliveryError
 from portal.messaging.facts import BorrowerContext
 from portal.messaging.models import Message, SmsLog
 from portal.timeutil import utcnow
@@ -20,9 +21,8 @@ class LogSmsChannel:
         pass
 
     def send(self, message: Message, borrower: BorrowerContext) -> str | None:
+        """Add the ``sms_log`` row (flushed; committed with the message) and return ``log-<id>``."""
         if not message.recipient:
-            from portal.messaging.channels import DeliveryError
-
             raise DeliveryError("no phone number", permanent=True)
         db.session.add(
             SmsLog(
@@ -36,8 +36,13 @@ class LogSmsChannel:
         return f"log-{message.id}"
 
 
-def build_sms_adapter(config: Mapping):
+def build_sms_adapter(config: Mapping) -> ChannelAdapter:
+    """The adapter SMS_PROVIDER names; ValueError for an unknown one (config.validate refuses it)."""
     provider = config.get("SMS_PROVIDER", "log")
     if provider == "log":
         return LogSmsChannel()
+    if provider == "twilio":
+        from portal.messaging.channels.twilio import TwilioSmsChannel
+
+        return TwilioSmsChannel(config)
     raise ValueError(f"unknown SMS_PROVIDER {provider!r}")

@@ -1,0 +1,89 @@
+"""Phone calls: placed by collectors, asked of the guard first, then logged.
+
+A call counts toward the rulebook's call limits as soon as it is logged, whatever its outcome, so
+the guard's next answer already includes it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from portal.auth.models import Channel
+from portal.domain import DomainError
+from portal.extensions import db
+from portal.messaging.facts import load_borrower_contexts
+from portal.messaging.guard import Decision, Outcome, decide
+from portal.messaging.models import CallOutcome, ContactKind, Message, MessageStatus
+from portal.messaging.outbox import BorrowerNotFound, record_decision
+
+
+class CallNotAllowed(DomainError):
+    """The guard does not allow a call now; ``decision`` says why and until when."""
+
+    status_code = 409
+    message = _l("The contact rules do not allow calling this borrower now.")
+
+    def __init__(self, decision: Decision):
+        super().__init__()
+        self.decision = decision
+
+
+def may_call(borrower_id: int, *, now: datetime, actor_id: int | None) -> Decision:
+    """Ask the guard whether a collector may call now; the decision is recorded. Flushes."""
+    borrower = load_borrower_contexts({borrower_id}, now).get(borrower_id)
+    if borrower is None:
+        raise BorrowerNotFound()
+    decision = decide(
+        kind=ContactKind.COLLECTION,
+        channel=Channel.PHONE,
+        now=now,
+        facts=borrower.facts(Channel.PHONE, now),
+        rules=borrower.rulebook,
+    )
+    record_decision(
+        None, decision, borrower, now, actor_id, channel=Channel.PHONE, kind=ContactKind.COLLECTION
+    )
+    db.session.flush()
+    return decision
+
+
+def log_call(
+    borrower_id: int,
+    *,
+    outcome: CallOutcome,
+    now: datetime,
+    actor_id: int,
+    loan_id: int | None = None,
+    note: str = "",
+) -> Message:
+    """Record a call a collector made. Refused (CallNotAllowed) if the guard would not allow
+    it at ``now``: the rules are checked for the call, not only before it. Flushes."""
+    decision = may_call(borrower_id, now=now, actor_id=actor_id)
+    if decision.outcome is not Outcome.SEND:
+        raise CallNotAllowed(decision)
+    borrower = load_borrower_contexts({borrower_id}, now)[borrower_id]
+    call = Message(
+        idempotency_key=uuid.uuid4().hex,
+        borrower_id=borrower_id,
+        loan_id=loan_id,
+        purpose="collection_call",
+        kind=ContactKind.COLLECTION,
+        channel=Channel.PHONE,
+        locale=borrower.locale or current_app.config["DEFAULT_LOCALE"],
+        recipient=borrower.phone,
+        body_text=note[:2000],
+        status=MessageStatus.SENT,
+        not_before=now,
+        sent_at=now,
+        attempts=1,
+        call_outcome=outcome,
+        created_by=actor_id,
+        created_at=now,
+    )
+    db.session.add(call)
+    db.session.flush()
+    return call

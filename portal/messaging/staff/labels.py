@@ -1,0 +1,76 @@
+"""Words for codes shown on the staff messaging pages (channels, kinds, statuses, categories).
+
+Lazily translated, so each page shows them in the reader's language; an unknown code is shown
+as itself rather than hidden.
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from portal.auth.models import Channel
+from portal.messaging.models import ContactKind, MessageStatus
+
+# The channels that have written templates (calls have scripts elsewhere, not templates).
+TEMPLATE_CHANNELS = (Channel.PORTAL, Channel.EMAIL, Channel.SMS)
+
+CHANNEL_LABELS = {
+    Channel.PORTAL.value: _l("Portal notice"),
+    Channel.EMAIL.value: _l("Email"),
+    Channel.SMS.value: _l("Text message"),
+    Channel.PHONE.value: _l("Phone call"),
+}
+KIND_LABELS = {
+    ContactKind.REMINDER.value: _l("Reminder"),
+    ContactKind.COLLECTION.value: _l("Collection"),
+    ContactKind.REQUIRED_NOTICE.value: _l("Required notice"),
+}
+STATUS_LABELS = {
+    MessageStatus.QUEUED.value: _l("Queued"),
+    MessageStatus.SENDING.value: _l("Sending"),
+    MessageStatus.SENT.value: _l("Sent"),
+    MessageStatus.DELIVERED.value: _l("Delivered"),
+    MessageStatus.FAILED.value: _l("Failed, will retry"),
+    MessageStatus.DEAD.value: _l("Gave up"),
+    MessageStatus.BLOCKED.value: _l("Blocked"),
+}
+# Bootstrap badge classes and chart colours per status, in the same order as STATUS_LABELS.
+STATUS_BADGES = {
+    MessageStatus.QUEUED.value: "text-bg-secondary",
+    MessageStatus.SENDING.value: "text-bg-info",
+    MessageStatus.SENT.value: "text-bg-primary",
+    MessageStatus.DELIVERED.value: "text-bg-success",
+    MessageStatus.FAILED.value: "text-bg-warning",
+    MessageStatus.DEAD.value: "text-bg-dark",
+    MessageStatus.BLOCKED.value: "text-bg-danger",
+}
+STATUS_COLOURS = {
+    MessageStatus.QUEUED.value: "#6c757d",
+    MessageStatus.SENDING.value: "#0dcaf0",
+    MessageStatus.SENT.value: "#1f5f4a",
+    MessageStatus.DELIVERED.value: "#2f7d5b",
+    MessageStatus.FAILED.value: "#e0a526",
+    MessageStatus.DEAD.value: "#212529",
+    MessageStatus.BLOCKED.value: "#d1495b",
+}
+CATEGORY_LABELS = {
+    "threat": _l("Threats"),
+    "insult": _l("Insults"),
+    "false_legal_claim": _l("False legal claims"),
+    "third_party_disclosure": _l("Disclosure to third parties"),
+}
+THIRD_PARTY_MODES = {
+    "emergency_contacts_when_unreachable": _l(
+        "Emergency contacts, only when the borrower is unreachable"
+    ),
+    "never": _l("Never"),
+}
+RULEBOOK_NAMES = {
+    "CN": _l("China (CN)"),
+    "US_REG_F": _l("United States, Regulation F (US_REG_F)"),
+}
+
+
+def label(table: dict, code: str) -> str:
+    """The translated label of ``code`` in ``table``, or the code itself if it has none."""
+    return str(table.get(code, code))
