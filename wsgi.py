@@ -9,3 +9,6 @@ try:
     app = create_app()
 except ConfigError as error:
     sys.exit(f"Settle cannot start: {error}")
+
+# `celery -A wsgi.celery_app worker -B` runs the same tasks on Redis (set REDIS_URL).
+celery_app = app.extensions["celery"]
