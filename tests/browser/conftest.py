@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 import socket
 import threading
-from datetime import date
-
 import pytest
 from werkzeug.serving import make_server
 
@@ -14,7 +12,7 @@ from portal.auth.models import Channel
 from portal.demo import seed
 from portal.extensions import db
 from portal.messaging.dispatch import dispatch_due
-from portal.timeutil import utcnow
+from portal.timeutil import local_today, utcnow
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -50,7 +48,7 @@ def live_server(app):
     """The portal served over real HTTP on a free port, with the demo data seeded."""
     app.config["TESTING"] = False
     with app.app_context():
-        seed(date.today())
+        seed(local_today(app.config["DEFAULT_TIMEZONE"], utcnow()))  # as `demo seed` does
         db.session.commit()
         dispatch_due(utcnow, channels={Channel.PORTAL})  # as `demo seed` does
     server = make_server("127.0.0.1", _free_port(), app, threaded=True)

@@ -26,7 +26,9 @@ def test_borrower_reads_overdue_notice_and_unread_count_drops(live_server, page:
     expect(loan_panel).to_contain_text("逾期 12 天")
     expect(loan_panel).to_contain_text("本金")
     expect(page.get_by_test_id("notice-body")).to_contain_text("LN-DEMO-0001")
-    expect(page.get_by_role("link", name="立即还款")).to_have_attribute("href", re.compile(r"/pay$"))
+    expect(page.get_by_role("link", name="立即还款")).to_have_attribute(
+        "href", re.compile(r"/pay$")
+    )
     if unread_before == 1:
         expect(page.get_by_test_id("unread-count")).to_have_count(0)
     else:
