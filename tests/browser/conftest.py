@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import threading
+
 import pytest
 from werkzeug.serving import make_server
 

@@ -178,8 +178,8 @@ def test_transient_failures_retry_with_backoff_then_dead_letter(app, borrower, s
     assert message.not_before == now + retry_delay(1)
     assert dispatch_due(lambda: now, adapters=spies).claimed == 0  # not before the backoff
     for _ in range(2):
-        now = message.not_before
-        dispatch_due(lambda: now, adapters=spies)
+        retry_at = message.not_before
+        dispatch_due(lambda at=retry_at: at, adapters=spies)
         db.session.refresh(message)
     assert (message.status, message.attempts) == (MessageStatus.DEAD, 3)
     assert message.last_error == "SMTP server unreachable"
