@@ -48,6 +48,7 @@ translations-update: $(STAMPS)/python
 
 db: setup
 	$(FLASK) db upgrade
+	$(FLASK) messaging install-templates
 
 seed: db
 	$(FLASK) demo seed
