@@ -50,7 +50,7 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_features(app: Flask) -> None:
     import portal.models  # noqa: F401  (side effect: every model known to SQLAlchemy, Alembic)
-    from portal import auth, errors, messaging, templating, workers
+    from portal import auth, collections, errors, messaging, templating, workers
     from portal.audit.cli import audit_cli
     from portal.demo import demo_cli
     from portal.health import bp as health_bp
@@ -63,6 +63,7 @@ def _register_features(app: Flask) -> None:
     errors.init_app(app)
     templating.init_app(app)
     messaging.init_app(app)
+    collections.init_app(app)
     workers.init_app(app)
     app.before_request(remember_lang_parameter)
     for blueprint in (health_bp, i18n_bp, borrower_bp, staff_bp):

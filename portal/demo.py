@@ -125,12 +125,12 @@ def _seed_notices(today: date) -> None:
     install_default_templates(now=utcnow())
     now = datetime.combine(today, time(4, 0), tzinfo=UTC)  # noon in Shanghai: allowed hours
     overdue = db.session.scalars(
-        select(Installment.loan_id).where(Installment.due_date < today,
-                                          Installment.principal_paid < Installment.principal_due)
+        select(Installment.loan_id)
+        .where(Installment.due_date < today, Installment.principal_paid < Installment.principal_due)
         .distinct()
     )
     for loan_id in overdue:
-        send_overdue_notice(loan_id, stage=1, channel=Channel.PORTAL, now=now)
+        send_overdue_notice(loan_id, channel=Channel.PORTAL, now=now)
 
 
 def _exists(email: str) -> bool:

@@ -2,6 +2,19 @@
 
 from portal.audit.models import AuditChainHead, AuditEvent
 from portal.auth.models import BorrowerProfile, ContactPreference, User
+from portal.collections.models import (
+    AgencyPlacement,
+    Assessment,
+    CaseNote,
+    CaseTransition,
+    CollectionCase,
+    CollectionPosition,
+    CollectionRun,
+    CollectionStrategy,
+    DelinquencySnapshot,
+    LegalRequest,
+    PromiseToPay,
+)
 from portal.loans.models import Installment, Loan, Payment, PaymentAllocation
 from portal.messaging.models import (
     ContactDecisionRecord,
@@ -18,6 +31,17 @@ from portal.messaging.models import (
 )
 
 __all__ = [
+    "AgencyPlacement",
+    "Assessment",
+    "CaseNote",
+    "CaseTransition",
+    "CollectionCase",
+    "CollectionPosition",
+    "CollectionRun",
+    "CollectionStrategy",
+    "DelinquencySnapshot",
+    "LegalRequest",
+    "PromiseToPay",
     "AuditChainHead",
     "ContactDecisionRecord",
     "ContactHold",

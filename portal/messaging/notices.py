@@ -20,7 +20,6 @@ from portal.money import format_money
 from portal.timeutil import local_today
 
 VISIBLE = (MessageStatus.SENT, MessageStatus.DELIVERED)
-OVERDUE_PURPOSES = ("overdue_stage_1", "overdue_stage_2", "overdue_stage_3")
 
 
 class NoticeNotFound(NotFound):
@@ -28,15 +27,22 @@ class NoticeNotFound(NotFound):
 
 
 def _visible_to(borrower_id: int):
-    return (Message.borrower_id == borrower_id, Message.channel == Channel.PORTAL,
-            Message.status.in_(VISIBLE))
+    return (
+        Message.borrower_id == borrower_id,
+        Message.channel == Channel.PORTAL,
+        Message.status.in_(VISIBLE),
+    )
 
 
 def unread_count(borrower_id: int) -> int:
-    return db.session.scalar(
-        select(func.count()).select_from(Message)
-        .where(*_visible_to(borrower_id), Message.read_at.is_(None))
-    ) or 0
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Message)
+            .where(*_visible_to(borrower_id), Message.read_at.is_(None))
+        )
+        or 0
+    )
 
 
 def notices_of(borrower_id: int, *, limit: int = 50, before_id: int | None = None) -> list[Message]:
@@ -60,11 +66,17 @@ def open_notice(borrower_id: int, notice_id: int, *, now: datetime) -> Message:
     return notice
 
 
-def send_overdue_notice(loan_id: int, *, stage: int, channel: Channel, now: datetime,
-                        actor_id: int | None = None) -> Message | None:
+def send_overdue_notice(
+    loan_id: int,
+    *,
+    channel: Channel,
+    now: datetime,
+    purpose_code: str = "overdue_stage_1",
+    actor_id: int | None = None,
+) -> Message | None:
     """Queue an overdue notice for a loan from its position today (the borrower's local date).
 
-    Returns None when the loan is not overdue. Idempotent per loan, stage, channel and local
+    Returns None when the loan is not overdue. Idempotent per loan, purpose, channel and local
     day. Flushes; the caller commits.
     """
     loan = db.session.get(Loan, loan_id)
@@ -81,7 +93,9 @@ def send_overdue_notice(loan_id: int, *, stage: int, channel: Channel, now: date
     def money(amount: int) -> str:
         return format_money(amount, loan.currency, locale)
 
-    overdue_dates = [i.due_date for i in loan.installments if i.outstanding > 0 and i.due_date < today]
+    overdue_dates = [
+        i.due_date for i in loan.installments if i.outstanding > 0 and i.due_date < today
+    ]
     variables = {
         "loan_reference": loan.reference,
         "days_past_due": str(position.days_past_due),
@@ -94,7 +108,12 @@ def send_overdue_notice(loan_id: int, *, stage: int, channel: Channel, now: date
         "plans_url": f"{base}/loans/{loan.id}/plans",
     }
     return enqueue(
-        borrower_id=loan.borrower_id, purpose_code=OVERDUE_PURPOSES[stage - 1], channel=channel,
-        variables=variables, now=now, loan_id=loan.id, actor_id=actor_id,
-        dedupe_key=f"overdue:{loan.id}:{stage}:{channel.value}:{today.isoformat()}",
+        borrower_id=loan.borrower_id,
+        purpose_code=purpose_code,
+        channel=channel,
+        variables=variables,
+        now=now,
+        loan_id=loan.id,
+        actor_id=actor_id,
+        dedupe_key=f"overdue:{loan.id}:{purpose_code}:{channel.value}:{today.isoformat()}",
     )

@@ -87,7 +87,7 @@ def test_overdue_notice_in_the_notice_centre(app, client, borrower, make_loan):
     today = local_today("Asia/Shanghai", now)
     with app.app_context():
         loan_id = make_loan(borrower.id, disbursed_on=today - timedelta(days=45), terms=3)
-        notice = send_overdue_notice(loan_id, stage=1, channel=Channel.PORTAL, now=now)
+        notice = send_overdue_notice(loan_id, channel=Channel.PORTAL, now=now)
         db.session.commit()
         dispatch_due(lambda: now, channels={Channel.PORTAL})
         notice_id = notice.id
@@ -107,7 +107,7 @@ def test_notices_of_others_are_not_found(app, client, borrower, make_user, make_
     """A borrower guessing another's notice id gets 404."""
     with app.app_context():
         loan_id = make_loan(borrower.id, disbursed_on=TODAY - timedelta(days=45), terms=3)
-        notice = send_overdue_notice(loan_id, stage=1, channel=Channel.PORTAL, now=NOON_SHANGHAI)
+        notice = send_overdue_notice(loan_id, channel=Channel.PORTAL, now=NOON_SHANGHAI)
         db.session.commit()
         dispatch_due(lambda: NOON_SHANGHAI, channels={Channel.PORTAL})
         notice_id = notice.id
@@ -118,7 +118,7 @@ def test_notices_of_others_are_not_found(app, client, borrower, make_user, make_
 def test_no_overdue_notice_for_a_current_loan(app_ctx, borrower, make_loan):
     """A loan that is not overdue gets no overdue notice."""
     loan_id = make_loan(borrower.id, disbursed_on=TODAY - timedelta(days=10), terms=3)
-    assert send_overdue_notice(loan_id, stage=1, channel=Channel.PORTAL, now=NOON_SHANGHAI) is None
+    assert send_overdue_notice(loan_id, channel=Channel.PORTAL, now=NOON_SHANGHAI) is None
 
 
 def test_pay_and_plan_links_are_real_routes_for_the_owner_only(

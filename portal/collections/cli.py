@@ -1,0 +1,37 @@
+"""``flask --app wsgi collections ...``."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import datetime
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from portal.collections.run import run_collections
+from portal.domain import DomainError
+from portal.timeutil import local_today, utcnow
+
+collections_cli = AppGroup("collections", help="The collection workflow.")
+
+
+@collections_cli.command("run")
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="The date to evaluate (default: today in DEFAULT_TIMEZONE).",
+)
+@click.option("--no-contacts", is_flag=True, help="Update cases only; queue no messages.")
+def run_command(as_of: datetime | None, no_contacts: bool) -> None:
+    """Daily run: days past due, buckets, cases, stages, promises, contacts. Prints one JSON line."""
+    now = utcnow()
+    day = as_of.date() if as_of else local_today(current_app.config["DEFAULT_TIMEZONE"], now)
+    try:
+        report = run_collections(day, now=now, contacts=not no_contacts)
+    except DomainError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(json.dumps(asdict(report)))

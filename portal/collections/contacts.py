@@ -1,0 +1,70 @@
+"""The run's contacts: each open case due a contact under its stage's cadence gets one, per channel.
+
+Only cases due a contact today are loaded, a batch at a time; every message goes through the
+outbox and so through the contact-rules guard.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import or_, select, update
+
+from portal.auth.models import Channel
+from portal.collections.models import CaseStatus, CollectionCase
+from portal.collections.strategy import Strategy
+from portal.extensions import db
+from portal.messaging.models import MessageStatus
+from portal.messaging.notices import send_overdue_notice
+
+BATCH = 500
+
+
+def queue_stage_contacts(as_of: date, strategy: Strategy, *, now: datetime) -> tuple[int, int, int]:
+    """Queue today's stage contacts; returns (queued, deferred, blocked). Commits per batch."""
+    queued = deferred = blocked = 0
+    for number in (1, 2, 3, 4):
+        stage = strategy.stage(number)
+        due_before = as_of - timedelta(days=stage["cadence_days"] - 1)
+        channels = [Channel(name) for name in stage["channels"]]
+        last_id = 0
+        while True:
+            batch = db.session.execute(
+                select(CollectionCase.id, CollectionCase.loan_id)
+                .where(
+                    CollectionCase.status == CaseStatus.OPEN,
+                    CollectionCase.stage == number,
+                    CollectionCase.id > last_id,
+                    or_(
+                        CollectionCase.last_notice_on.is_(None),
+                        CollectionCase.last_notice_on < due_before,
+                    ),
+                )
+                .order_by(CollectionCase.id)
+                .limit(BATCH)
+            ).all()
+            if not batch:
+                break
+            for _case_id, loan_id in batch:
+                for channel in channels:
+                    message = send_overdue_notice(
+                        loan_id, channel=channel, now=now, purpose_code=stage["purpose"]
+                    )
+                    if message is None:
+                        continue
+                    if message.status is MessageStatus.BLOCKED:
+                        blocked += 1
+                    elif message.not_before > now:
+                        deferred += 1
+                    else:
+                        queued += 1
+            ids = [case_id for case_id, _ in batch]
+            db.session.execute(
+                update(CollectionCase)
+                .where(CollectionCase.id.in_(ids))
+                .values(last_notice_on=as_of)
+                .execution_options(synchronize_session=False)
+            )
+            db.session.commit()
+            last_id = ids[-1]
+    return queued, deferred, blocked

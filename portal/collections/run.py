@@ -1,0 +1,486 @@
+"""The daily collections run: positions, buckets, cases, stages, promises, assignment, contacts.
+
+Set-based: every step is one SQL statement over all loans (INSERT ... SELECT, UPDATE ... FROM),
+never a Python loop over loans, so it scales to millions. Only the contacts it decides to make
+are handled one by one, in batches, because each message is rendered for its borrower.
+
+Idempotent: a second run for the same date changes nothing and queues nothing. Safe to start
+twice: the ``collection_run`` row for the date is the lock; a second run exits with RunInProgress.
+Commits after each step (a crash leaves a consistent, re-runnable state).
+"""
+
+from __future__ import annotations
+
+import time as wall_time
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timedelta
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import (
+    String,
+    and_,
+    case,
+    cast,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+
+from portal.collections.models import (
+    CaseStatus,
+    CaseTransition,
+    CollectionCase,
+    CollectionPosition,
+    CollectionRun,
+    DelinquencySnapshot,
+    PromiseStatus,
+    PromiseToPay,
+)
+from portal.collections.sqlexpr import days_since
+from portal.collections.strategy import Strategy, current_strategy
+from portal.dbtypes import UTCDateTime
+from portal.domain import DomainError
+from portal.extensions import db
+from portal.loans.models import Installment, Loan, LoanStatus, Payment
+from portal.timeutil import local_today
+
+STALE_RUN = timedelta(hours=1)
+
+
+class RunRefused(DomainError):
+    status_code = 422
+
+
+class RunInProgress(DomainError):
+    status_code = 409
+    message = _l("A collections run for this date is already in progress. Try again when it ends.")
+
+
+@dataclass
+class RunReport:
+    as_of: str
+    loans_evaluated: int = 0
+    cases_opened: int = 0
+    cases_cured: int = 0
+    transitions: int = 0
+    contacts_queued: int = 0
+    contacts_deferred: int = 0
+    contacts_blocked: int = 0
+    seconds: float = 0.0
+
+
+def run_collections(as_of: date, *, now: datetime, contacts: bool = True) -> RunReport:
+    """Run collections for ``as_of`` (a date in DEFAULT_TIMEZONE). Commits per step.
+
+    Contacts are queued only when ``as_of`` is today (nobody is contacted in the past) and
+    ``contacts`` is true. Raises RunRefused (future date, date before any loan) or RunInProgress.
+    """
+    started = wall_time.perf_counter()
+    _check_date(as_of, now)
+    strategy = current_strategy()
+    _claim_run(as_of, now, strategy.version)
+    report = RunReport(as_of=as_of.isoformat())
+    try:
+        report.loans_evaluated = (
+            db.session.scalar(
+                select(func.count()).select_from(Loan).where(Loan.status == LoanStatus.ACTIVE)
+            )
+            or 0
+        )
+        _rebuild_positions(as_of, strategy)
+        report.cases_opened = _open_cases(as_of, strategy, now)
+        report.cases_cured = _cure_cases(as_of, now)
+        report.transitions = (
+            _move_stages(as_of, strategy, now) + report.cases_opened + report.cases_cured
+        )
+        _refresh_snapshots(as_of)
+        _settle_promises(as_of)
+        _assign_cases()
+        if contacts and as_of == local_today(current_app.config["DEFAULT_TIMEZONE"], now):
+            from portal.collections.contacts import queue_stage_contacts
+
+            queued, deferred, blocked = queue_stage_contacts(as_of, strategy, now=now)
+            report.contacts_queued, report.contacts_deferred, report.contacts_blocked = (
+                queued,
+                deferred,
+                blocked,
+            )
+    except Exception:
+        db.session.rollback()
+        _release_run(as_of, None, now)
+        raise
+    report.seconds = round(wall_time.perf_counter() - started, 3)
+    _release_run(as_of, report, now)
+    return report
+
+
+def _check_date(as_of: date, now: datetime) -> None:
+    today = local_today(current_app.config["DEFAULT_TIMEZONE"], now)
+    if as_of > today:
+        raise RunRefused(
+            _l("A run cannot be for a future date (today is %(today)s).", today=today.isoformat())
+        )
+    first = db.session.scalar(select(func.min(Loan.disbursed_on)))
+    if first is None or as_of < first:
+        raise RunRefused(
+            _l("There are no loans on or before %(date)s to evaluate.", date=as_of.isoformat())
+        )
+
+
+def _claim_run(as_of: date, now: datetime, strategy_version: int) -> None:
+    try:
+        db.session.add(
+            CollectionRun(
+                as_of=as_of,
+                status="running",
+                started_at=now,
+                strategy_version=strategy_version,
+                report={},
+            )
+        )
+        db.session.commit()
+        return
+    except IntegrityError:
+        db.session.rollback()
+    # A finished run may run again (it changes nothing); a running one only if it went stale.
+    claimed = db.session.execute(
+        update(CollectionRun)
+        .where(
+            CollectionRun.as_of == as_of,
+            or_(CollectionRun.status == "finished", CollectionRun.started_at < now - STALE_RUN),
+        )
+        .values(status="running", started_at=now, strategy_version=strategy_version)
+    ).rowcount
+    db.session.commit()
+    if not claimed:
+        raise RunInProgress()
+
+
+def _release_run(as_of: date, report: RunReport | None, now: datetime) -> None:
+    """Mark the run finished (a failed run too: it may be retried at once)."""
+    values: dict = {"status": "finished", "finished_at": now}
+    if report is not None:
+        values["report"] = asdict(report)
+    db.session.execute(update(CollectionRun).where(CollectionRun.as_of == as_of).values(**values))
+    db.session.commit()
+
+
+def _bucket_case(dpd, strategy: Strategy):
+    whens = [(dpd >= b["min_dpd"], b["name"]) for b in reversed(strategy.buckets)]
+    return case(*whens, else_=strategy.buckets[0]["name"])
+
+
+def _stage_case(dpd, strategy: Strategy):
+    # Stages 1-3 follow days past due; stage 4 (legal) needs an admin's approval.
+    return case(
+        (dpd >= strategy.stage(3)["entry_dpd"], 3),
+        (dpd >= strategy.stage(2)["entry_dpd"], 2),
+        else_=1,
+    )
+
+
+def _rebuild_positions(as_of: date, strategy: Strategy) -> None:
+    """Every active loan with an installment past due (after the grace period), by component."""
+    cutoff = as_of - timedelta(days=strategy.grace_days)
+    unpaid = or_(
+        Installment.principal_paid < Installment.principal_due,
+        Installment.interest_paid < Installment.interest_due,
+        Installment.fee_paid < Installment.fee_due,
+    )
+    overdue = (
+        select(
+            Installment.loan_id.label("loan_id"),
+            Loan.borrower_id.label("borrower_id"),
+            Loan.currency.label("currency"),
+            func.min(Installment.due_date).label("oldest"),
+            func.sum(Installment.principal_due - Installment.principal_paid).label("principal"),
+            func.sum(Installment.interest_due - Installment.interest_paid).label("interest"),
+            func.sum(Installment.fee_due - Installment.fee_paid).label("fee"),
+        )
+        .join(Loan, Loan.id == Installment.loan_id)
+        .where(Loan.status == LoanStatus.ACTIVE, Installment.due_date < cutoff, unpaid)
+        .group_by(Installment.loan_id, Loan.borrower_id, Loan.currency)
+        .subquery()
+    )
+    dpd = days_since(as_of, overdue.c.oldest)
+    db.session.execute(delete(CollectionPosition))
+    db.session.execute(
+        insert(CollectionPosition).from_select(
+            [
+                "loan_id",
+                "borrower_id",
+                "currency",
+                "oldest_unpaid_due",
+                "days_past_due",
+                "bucket",
+                "dpd_stage",
+                "overdue_principal",
+                "overdue_interest",
+                "overdue_fee",
+            ],
+            select(
+                overdue.c.loan_id,
+                overdue.c.borrower_id,
+                overdue.c.currency,
+                overdue.c.oldest,
+                dpd,
+                _bucket_case(dpd, strategy),
+                _stage_case(dpd, strategy),
+                overdue.c.principal,
+                overdue.c.interest,
+                overdue.c.fee,
+            ),
+        )
+    )
+    db.session.commit()
+
+
+def _open_case_exists(loan_id_column):
+    return exists().where(
+        CollectionCase.loan_id == loan_id_column, CollectionCase.status == CaseStatus.OPEN
+    )
+
+
+def _open_cases(as_of: date, strategy: Strategy, now: datetime) -> int:
+    p = CollectionPosition
+    opened = db.session.execute(
+        insert(CollectionCase).from_select(
+            [
+                "loan_id",
+                "borrower_id",
+                "status",
+                "opened_on",
+                "stage",
+                "stage_entered_on",
+                "bucket",
+                "days_past_due",
+                "oldest_unpaid_due",
+                "overdue_principal",
+                "overdue_interest",
+                "overdue_fee",
+                "currency",
+                "strategy_version",
+                "legal_status",
+                "last_run_on",
+                "created_at",
+            ],
+            select(
+                p.loan_id,
+                p.borrower_id,
+                literal(CaseStatus.OPEN.value),
+                literal(as_of),
+                p.dpd_stage,
+                literal(as_of),
+                p.bucket,
+                p.days_past_due,
+                p.oldest_unpaid_due,
+                p.overdue_principal,
+                p.overdue_interest,
+                p.overdue_fee,
+                p.currency,
+                literal(strategy.version),
+                literal("none"),
+                literal(as_of),
+                literal(now, UTCDateTime),
+            ).where(~_open_case_exists(p.loan_id)),
+        )
+    ).rowcount
+    c = CollectionCase
+    already = exists().where(CaseTransition.case_id == c.id, CaseTransition.kind == "opened")
+    db.session.execute(
+        insert(CaseTransition).from_select(
+            ["case_id", "kind", "from_stage", "to_stage", "reason", "run_on", "created_at"],
+            select(
+                c.id,
+                literal("opened"),
+                literal(None),
+                c.stage,
+                literal("overdue") + literal(" ") + cast(c.days_past_due, String) + literal(" dpd"),
+                literal(as_of),
+                literal(now, UTCDateTime),
+            ).where(c.status == CaseStatus.OPEN, c.opened_on == as_of, ~already),
+        )
+    )
+    db.session.commit()
+    return opened or 0
+
+
+def _cure_cases(as_of: date, now: datetime) -> int:
+    c = CollectionCase
+    no_longer_overdue = and_(
+        c.status == CaseStatus.OPEN,
+        ~exists().where(CollectionPosition.loan_id == c.loan_id),
+    )
+    loan_status = select(Loan.status).where(Loan.id == c.loan_id).scalar_subquery()
+    db.session.execute(
+        insert(CaseTransition).from_select(
+            ["case_id", "kind", "from_stage", "to_stage", "reason", "run_on", "created_at"],
+            select(
+                c.id,
+                literal("cured"),
+                c.stage,
+                literal(None),
+                case(
+                    (loan_status == LoanStatus.PAID_OFF.value, "paid off"),
+                    (loan_status == LoanStatus.WRITTEN_OFF.value, "written off"),
+                    else_="paid up",
+                ),
+                literal(as_of),
+                literal(now, UTCDateTime),
+            ).where(no_longer_overdue),
+        )
+    )
+    cured = db.session.execute(
+        update(c)
+        .where(no_longer_overdue)
+        .values(
+            status=case(
+                (loan_status == LoanStatus.WRITTEN_OFF.value, CaseStatus.CLOSED.value),
+                else_=CaseStatus.CURED.value,
+            ),
+            closed_on=as_of,
+            close_reason=case(
+                (loan_status == LoanStatus.PAID_OFF.value, "paid_off"),
+                (loan_status == LoanStatus.WRITTEN_OFF.value, "written_off"),
+                else_="paid_up",
+            ),
+            days_past_due=0,
+            overdue_principal=0,
+            overdue_interest=0,
+            overdue_fee=0,
+            last_run_on=as_of,
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return cured or 0
+
+
+def _move_stages(as_of: date, strategy: Strategy, now: datetime) -> int:
+    c, p = CollectionCase, CollectionPosition
+    moving = and_(
+        c.loan_id == p.loan_id, c.status == CaseStatus.OPEN, c.stage < 4, c.stage != p.dpd_stage
+    )
+    db.session.execute(
+        insert(CaseTransition).from_select(
+            ["case_id", "kind", "from_stage", "to_stage", "reason", "run_on", "created_at"],
+            select(
+                c.id,
+                literal("stage"),
+                c.stage,
+                p.dpd_stage,
+                cast(p.days_past_due, String) + literal(" dpd"),
+                literal(as_of),
+                literal(now, UTCDateTime),
+            ).where(moving),
+        )
+    )
+    moved = db.session.execute(
+        update(c)
+        .where(moving)
+        .values(stage=p.dpd_stage, stage_entered_on=as_of, strategy_version=strategy.version)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return moved or 0
+
+
+def _refresh_snapshots(as_of: date) -> None:
+    c, p = CollectionCase, CollectionPosition
+    db.session.execute(
+        update(c)
+        .where(c.loan_id == p.loan_id, c.status == CaseStatus.OPEN)
+        .values(
+            days_past_due=p.days_past_due,
+            bucket=p.bucket,
+            oldest_unpaid_due=p.oldest_unpaid_due,
+            overdue_principal=p.overdue_principal,
+            overdue_interest=p.overdue_interest,
+            overdue_fee=p.overdue_fee,
+            last_run_on=as_of,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if (as_of + timedelta(days=1)).day == 1:  # month end: keep buckets for roll rates
+        db.session.execute(delete(DelinquencySnapshot).where(DelinquencySnapshot.as_of == as_of))
+        db.session.execute(
+            insert(DelinquencySnapshot).from_select(
+                ["as_of", "loan_id", "bucket", "days_past_due", "overdue_total", "currency"],
+                select(
+                    literal(as_of),
+                    p.loan_id,
+                    p.bucket,
+                    p.days_past_due,
+                    p.overdue_principal + p.overdue_interest + p.overdue_fee,
+                    p.currency,
+                ),
+            )
+        )
+    db.session.commit()
+
+
+def _settle_promises(as_of: date) -> None:
+    """Kept when payments since the promise reach its amount; broken once its date passed."""
+    promise = PromiseToPay
+    paid_since = (
+        select(func.coalesce(func.sum(Payment.amount_minor), 0))
+        .join(CollectionCase, CollectionCase.loan_id == Payment.loan_id)
+        .where(CollectionCase.id == promise.case_id, Payment.received_at >= promise.made_at)
+        .scalar_subquery()
+    )
+    db.session.execute(
+        update(promise)
+        .where(promise.status == PromiseStatus.PENDING, paid_since >= promise.amount_minor)
+        .values(status=PromiseStatus.KEPT.value, resolved_on=as_of)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(promise)
+        .where(promise.status == PromiseStatus.PENDING, promise.promised_on < as_of)
+        .values(status=PromiseStatus.BROKEN.value, resolved_on=as_of)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+
+
+def _assign_cases() -> None:
+    """Spread unassigned open cases over active collectors, the least loaded first."""
+    from portal.auth.models import Role, User
+
+    load = (
+        select(func.count())
+        .select_from(CollectionCase)
+        .where(CollectionCase.assigned_to == User.id, CollectionCase.status == CaseStatus.OPEN)
+        .scalar_subquery()
+    )
+    collectors = [
+        row.id
+        for row in db.session.execute(
+            select(User.id, load.label("load"))
+            .where(User.role == Role.COLLECTOR, User.is_active_account.is_(True))
+            .order_by(load, User.id)
+        )
+    ]
+    if not collectors:
+        return
+    c = CollectionCase
+    pick = case(
+        *[
+            (c.id % len(collectors) == index, collector)
+            for index, collector in enumerate(collectors)
+        ]
+    )
+    db.session.execute(
+        update(c)
+        .where(c.status == CaseStatus.OPEN, c.assigned_to.is_(None))
+        .values(assigned_to=pick)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
