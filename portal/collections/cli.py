@@ -27,7 +27,7 @@ collections_cli = AppGroup("collections", help="The collection workflow.")
 )
 @click.option("--no-contacts", is_flag=True, help="Update cases only; queue no messages.")
 def run_command(as_of: datetime | None, no_contacts: bool) -> None:
-    """Daily run: days past due, buckets, cases, stages, promises, contacts. Prints one JSON line."""
+    """Daily run: days past due, buckets, cases, stages, promises, contacts; one JSON line."""
     now = utcnow()
     day = as_of.date() if as_of else local_today(current_app.config["DEFAULT_TIMEZONE"], now)
     try:

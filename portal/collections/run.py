@@ -43,12 +43,12 @@ from portal.collections.models import (
     PromiseStatus,
     PromiseToPay,
 )
-from portal.collections.sqlexpr import days_since
 from portal.collections.strategy import Strategy, current_strategy
 from portal.dbtypes import UTCDateTime
 from portal.domain import DomainError
 from portal.extensions import db
 from portal.loans.models import Installment, Loan, LoanStatus, Payment
+from portal.sqlutil import days_since, rows_affected
 from portal.timeutil import local_today
 
 STALE_RUN = timedelta(hours=1)
@@ -150,14 +150,16 @@ def _claim_run(as_of: date, now: datetime, strategy_version: int) -> None:
     except IntegrityError:
         db.session.rollback()
     # A finished run may run again (it changes nothing); a running one only if it went stale.
-    claimed = db.session.execute(
-        update(CollectionRun)
-        .where(
-            CollectionRun.as_of == as_of,
-            or_(CollectionRun.status == "finished", CollectionRun.started_at < now - STALE_RUN),
+    claimed = rows_affected(
+        db.session.execute(
+            update(CollectionRun)
+            .where(
+                CollectionRun.as_of == as_of,
+                or_(CollectionRun.status == "finished", CollectionRun.started_at < now - STALE_RUN),
+            )
+            .values(status="running", started_at=now, strategy_version=strategy_version)
         )
-        .values(status="running", started_at=now, strategy_version=strategy_version)
-    ).rowcount
+    )
     db.session.commit()
     if not claimed:
         raise RunInProgress()
@@ -250,48 +252,50 @@ def _open_case_exists(loan_id_column):
 
 def _open_cases(as_of: date, strategy: Strategy, now: datetime) -> int:
     p = CollectionPosition
-    opened = db.session.execute(
-        insert(CollectionCase).from_select(
-            [
-                "loan_id",
-                "borrower_id",
-                "status",
-                "opened_on",
-                "stage",
-                "stage_entered_on",
-                "bucket",
-                "days_past_due",
-                "oldest_unpaid_due",
-                "overdue_principal",
-                "overdue_interest",
-                "overdue_fee",
-                "currency",
-                "strategy_version",
-                "legal_status",
-                "last_run_on",
-                "created_at",
-            ],
-            select(
-                p.loan_id,
-                p.borrower_id,
-                literal(CaseStatus.OPEN.value),
-                literal(as_of),
-                p.dpd_stage,
-                literal(as_of),
-                p.bucket,
-                p.days_past_due,
-                p.oldest_unpaid_due,
-                p.overdue_principal,
-                p.overdue_interest,
-                p.overdue_fee,
-                p.currency,
-                literal(strategy.version),
-                literal("none"),
-                literal(as_of),
-                literal(now, UTCDateTime),
-            ).where(~_open_case_exists(p.loan_id)),
+    opened = rows_affected(
+        db.session.execute(
+            insert(CollectionCase).from_select(
+                [
+                    "loan_id",
+                    "borrower_id",
+                    "status",
+                    "opened_on",
+                    "stage",
+                    "stage_entered_on",
+                    "bucket",
+                    "days_past_due",
+                    "oldest_unpaid_due",
+                    "overdue_principal",
+                    "overdue_interest",
+                    "overdue_fee",
+                    "currency",
+                    "strategy_version",
+                    "legal_status",
+                    "last_run_on",
+                    "created_at",
+                ],
+                select(
+                    p.loan_id,
+                    p.borrower_id,
+                    literal(CaseStatus.OPEN.value),
+                    literal(as_of),
+                    p.dpd_stage,
+                    literal(as_of),
+                    p.bucket,
+                    p.days_past_due,
+                    p.oldest_unpaid_due,
+                    p.overdue_principal,
+                    p.overdue_interest,
+                    p.overdue_fee,
+                    p.currency,
+                    literal(strategy.version),
+                    literal("none"),
+                    literal(as_of),
+                    literal(now, UTCDateTime),
+                ).where(~_open_case_exists(p.loan_id)),
+            )
         )
-    ).rowcount
+    )
     c = CollectionCase
     already = exists().where(CaseTransition.case_id == c.id, CaseTransition.kind == "opened")
     db.session.execute(
@@ -309,7 +313,7 @@ def _open_cases(as_of: date, strategy: Strategy, now: datetime) -> int:
         )
     )
     db.session.commit()
-    return opened or 0
+    return opened
 
 
 def _cure_cases(as_of: date, now: datetime) -> int:
@@ -337,30 +341,32 @@ def _cure_cases(as_of: date, now: datetime) -> int:
             ).where(no_longer_overdue),
         )
     )
-    cured = db.session.execute(
-        update(c)
-        .where(no_longer_overdue)
-        .values(
-            status=case(
-                (loan_status == LoanStatus.WRITTEN_OFF.value, CaseStatus.CLOSED.value),
-                else_=CaseStatus.CURED.value,
-            ),
-            closed_on=as_of,
-            close_reason=case(
-                (loan_status == LoanStatus.PAID_OFF.value, "paid_off"),
-                (loan_status == LoanStatus.WRITTEN_OFF.value, "written_off"),
-                else_="paid_up",
-            ),
-            days_past_due=0,
-            overdue_principal=0,
-            overdue_interest=0,
-            overdue_fee=0,
-            last_run_on=as_of,
+    cured = rows_affected(
+        db.session.execute(
+            update(c)
+            .where(no_longer_overdue)
+            .values(
+                status=case(
+                    (loan_status == LoanStatus.WRITTEN_OFF.value, CaseStatus.CLOSED.value),
+                    else_=CaseStatus.CURED.value,
+                ),
+                closed_on=as_of,
+                close_reason=case(
+                    (loan_status == LoanStatus.PAID_OFF.value, "paid_off"),
+                    (loan_status == LoanStatus.WRITTEN_OFF.value, "written_off"),
+                    else_="paid_up",
+                ),
+                days_past_due=0,
+                overdue_principal=0,
+                overdue_interest=0,
+                overdue_fee=0,
+                last_run_on=as_of,
+            )
+            .execution_options(synchronize_session=False)
         )
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     db.session.commit()
-    return cured or 0
+    return cured
 
 
 def _move_stages(as_of: date, strategy: Strategy, now: datetime) -> int:
@@ -382,14 +388,16 @@ def _move_stages(as_of: date, strategy: Strategy, now: datetime) -> int:
             ).where(moving),
         )
     )
-    moved = db.session.execute(
-        update(c)
-        .where(moving)
-        .values(stage=p.dpd_stage, stage_entered_on=as_of, strategy_version=strategy.version)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    moved = rows_affected(
+        db.session.execute(
+            update(c)
+            .where(moving)
+            .values(stage=p.dpd_stage, stage_entered_on=as_of, strategy_version=strategy.version)
+            .execution_options(synchronize_session=False)
+        )
+    )
     db.session.commit()
-    return moved or 0
+    return moved
 
 
 def _refresh_snapshots(as_of: date) -> None:

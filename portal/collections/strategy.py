@@ -14,9 +14,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from portal.collections.models import CollectionStrategy
 from portal.domain import DomainError
 from portal.extensions import db
-from portal.collections.models import CollectionStrategy
 from portal.messaging.purposes import PURPOSES
 
 STAGE_NAMES = {1: "overdue_confirmed", 2: "first_contact", 3: "follow_up", 4: "legal"}

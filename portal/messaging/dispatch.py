@@ -25,6 +25,7 @@ from portal.messaging.facts import load_borrower_contexts
 from portal.messaging.guard import Outcome, decide
 from portal.messaging.models import Message, MessageStatus
 from portal.messaging.outbox import apply_decision, record_decision
+from portal.sqlutil import rows_affected
 
 RETRY_BASE = timedelta(minutes=1)
 # Phone calls are placed by people and logged, never dispatched.
@@ -190,4 +191,4 @@ def sweep_stuck(now: datetime, older_than: timedelta | None = None) -> int:
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
-    return result.rowcount or 0
+    return rows_affected(result)

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from portal.auth.models import Channel
 from portal.domain import NotFound
 from portal.extensions import db
-from portal.loans.models import Loan
+from portal.loans.models import Component, Loan
 from portal.loans.services import loan_position
 from portal.messaging.models import Message, MessageStatus
 from portal.messaging.outbox import enqueue
@@ -100,9 +100,9 @@ def send_overdue_notice(
         "loan_reference": loan.reference,
         "days_past_due": str(position.days_past_due),
         "amount_overdue": money(position.overdue),
-        "principal_overdue": money(position.overdue_by_component["principal"]),
-        "interest_overdue": money(position.overdue_by_component["interest"]),
-        "fees_overdue": money(position.overdue_by_component["fee"]),
+        "principal_overdue": money(position.overdue_by_component[Component.PRINCIPAL]),
+        "interest_overdue": money(position.overdue_by_component[Component.INTEREST]),
+        "fees_overdue": money(position.overdue_by_component[Component.FEE]),
         "due_dates": ", ".join(format_date(d, "medium", locale=locale) for d in overdue_dates),
         "pay_url": f"{base}/loans/{loan.id}/pay",
         "plans_url": f"{base}/loans/{loan.id}/plans",

@@ -59,7 +59,7 @@ def generate_reminders(now: datetime) -> ReminderReport:
         )
     ).all()
     opted_out = _opted_out({loan.borrower_id for _, loan, _, _ in rows})
-    due: list[tuple[str, Installment, Loan, str, int, Channel]] = []
+    due: list[tuple[str, Installment, Loan, str | None, int, Channel]] = []
     for installment, loan, timezone, locale in rows:
         days_before = (installment.due_date - local_today(timezone, now)).days
         if days_before not in DAYS_BEFORE:

@@ -1,10 +1,11 @@
-"""SQL expressions that differ between SQLite and PostgreSQL."""
+"""SQL helpers shared by capabilities: portable date arithmetic, affected-row counts."""
 
 from __future__ import annotations
 
 from datetime import date
+from typing import cast as type_cast
 
-from sqlalchemy import Date, Integer, cast, func, literal
+from sqlalchemy import CursorResult, Date, Integer, Result, cast, func, literal
 from sqlalchemy.sql.elements import ColumnElement
 
 from portal.extensions import db
@@ -15,3 +16,8 @@ def days_since(as_of: date, column) -> ColumnElement[int]:
     if db.engine.dialect.name == "postgresql":
         return literal(as_of, Date) - column
     return cast(func.julianday(literal(as_of.isoformat())) - func.julianday(column), Integer)
+
+
+def rows_affected(result: Result) -> int:
+    """How many rows an INSERT, UPDATE or DELETE touched."""
+    return type_cast(CursorResult, result).rowcount or 0
