@@ -170,7 +170,8 @@ def dispatch_due(
 ) -> DispatchReport:
     """Deliver everything due now on ``channels`` (default: all), batch after batch, until
     nothing is due or ``max_batches`` ran. Commits per claim and per message."""
-    adapters = adapters or build_adapters(current_app._get_current_object())  # type: ignore[attr-defined]
+    if adapters is None:
+        adapters = build_adapters(current_app._get_current_object())  # type: ignore[attr-defined]
     total = DispatchReport()
     while max_batches is None or total.batches < max_batches:
         token = claim_batch(clock(), batch_size, channels)

@@ -13,6 +13,11 @@ PUBLIC_ENDPOINTS = {
     "auth.login",
     "i18n.switch_language",
     "borrower.dashboard",
+    # Authorized by a signed token or the provider's signature instead of a session:
+    "unsubscribe.confirm",
+    "unsubscribe.submit",
+    "sms_webhooks.status",
+    "sms_webhooks.inbound",
 }
 STAFF = (Role.AGENT, Role.COLLECTOR, Role.ADMIN)
 
