@@ -87,6 +87,9 @@ def inbound() -> Response:
     )
     db.session.commit()
     if result.opted_out:
-        log.info("SMS %s opted out %d borrower(s)", result.inbound.provider_reference,
-                 len(result.opted_out))
+        log.info(
+            "SMS %s opted out %d borrower(s)",
+            result.inbound.provider_reference,
+            len(result.opted_out),
+        )
     return _empty_twiml()

@@ -37,7 +37,7 @@ class LogSmsChannel:
 
 
 def build_sms_adapter(config: Mapping) -> ChannelAdapter:
-    """The adapter SMS_PROVIDER names; ValueError for an unknown one (config.validate refuses it)."""
+    """The adapter SMS_PROVIDER names; ValueError for any other (config.validate refuses it)."""
     provider = config.get("SMS_PROVIDER", "log")
     if provider == "log":
         return LogSmsChannel()
