@@ -17,12 +17,20 @@ from wtforms import (
     Form,
     HiddenField,
     IntegerField,
+    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from portal.config import SUPPORTED_LOCALES
 from portal.i18n import LANGUAGE_NAMES
@@ -42,6 +50,11 @@ SUBJECT_MAX = 200  # the column's size
 BODY_TEXT_MAX = 20_000
 BODY_HTML_MAX = 100_000
 TERM_MAX = 100
+
+
+def _choices(labels: dict) -> list[SelectChoice]:
+    """Select options from {value: label}; labels may be lazy (translated when rendered)."""
+    return [SelectChoice(value=value, label=label) for value, label in labels.items()]
 
 
 def _strip(value):
@@ -83,8 +96,8 @@ class PreviewForm(TemplateForm):
     """A draft sent by the editor for a live preview (JSON, CSRF checked from the header)."""
 
     purpose = StringField(validators=[InputRequired()])
-    channel = SelectField(choices=[c.value for c in TEMPLATE_CHANNELS])
-    locale = SelectField(choices=list(SUPPORTED_LOCALES))
+    channel = SelectField(choices=_choices({c.value: c.value for c in TEMPLATE_CHANNELS}))
+    locale = SelectField(choices=_choices({code: code for code in SUPPORTED_LOCALES}))
 
     def validate_purpose(self, field) -> None:
         if field.data not in PURPOSES:
@@ -95,16 +108,16 @@ class TermForm(FlaskForm):
     """A prohibited word or phrase an admin adds to a locale's list."""
 
     locale = SelectField(
-        _l("Language"), choices=[(code, LANGUAGE_NAMES[code]) for code in SUPPORTED_LOCALES]
+        _l("Language"), choices=_choices({code: LANGUAGE_NAMES[code] for code in SUPPORTED_LOCALES})
     )
     category = SelectField(
-        _l("Category"), choices=[(code, CATEGORY_LABELS[code]) for code in CATEGORIES]
+        _l("Category"), choices=_choices({code: CATEGORY_LABELS[code] for code in CATEGORIES})
     )
     term = StringField(
         _l("Word or phrase"),
         filters=[_strip],
         validators=[
-            InputRequired(message=_l("Please enter a word or phrase.")),
+            DataRequired(message=_l("Please enter a word or phrase.")),  # after trimming
             Length(
                 min=1,
                 max=TERM_MAX,
@@ -118,7 +131,8 @@ class LenderRulebookForm(FlaskForm):
     """Which rulebook applies to borrowers who carry no override of their own."""
 
     code = SelectField(
-        _l("Lender's rulebook"), choices=[(code, RULEBOOK_NAMES.get(code, code)) for code in BUILT_IN]
+        _l("Lender's rulebook"),
+        choices=_choices({code: RULEBOOK_NAMES.get(code, code) for code in BUILT_IN}),
     )
 
 
@@ -166,7 +180,7 @@ class RulebookForm(FlaskForm):
     max_call_attempts_per_7_days = _limit(_l("Call attempts per 7 days"))
     quiet_days_after_conversation = _limit(_l("Quiet days after a conversation"))
     third_party_contact = SelectField(
-        _l("Contacting third parties"), choices=list(THIRD_PARTY_MODES.items())
+        _l("Contacting third parties"), choices=_choices(THIRD_PARTY_MODES)
     )
     unreachable_after_attempts = _count(_l("Unreachable after failed attempts"), minimum=1)
     opt_out_notice_in_electronic_messages = BooleanField(
@@ -214,14 +228,14 @@ class MessageFilterForm(Form):
     """Filters of the message log, read from the query string (a GET form: no CSRF)."""
 
     status = SelectField(
-        _l("Status"), choices=[("", _l("Any status")), *STATUS_LABELS.items()], default=""
+        _l("Status"), choices=_choices({"": _l("Any status"), **STATUS_LABELS}), default=""
     )
     channel = SelectField(
-        _l("Channel"), choices=[("", _l("Any channel")), *CHANNEL_LABELS.items()], default=""
+        _l("Channel"), choices=_choices({"": _l("Any channel"), **CHANNEL_LABELS}), default=""
     )
     purpose = SelectField(
         _l("Purpose"),
-        choices=[("", _l("Any purpose")), *((code, p.label) for code, p in PURPOSES.items())],
+        choices=_choices({"": _l("Any purpose"), **{c: p.label for c, p in PURPOSES.items()}}),
         default="",
     )
     page = IntegerField(validators=[Optional(), NumberRange(min=1)], default=1)

@@ -27,8 +27,11 @@ def unread_notices():
 def index():
     before = request.args.get("before", type=int)
     notices = notices_of(current_user.id, before_id=before)
-    return render_template("borrower/notices.html", notices=notices,
-                           next_before=notices[-1].id if len(notices) == 50 else None)
+    return render_template(
+        "borrower/notices.html",
+        notices=notices,
+        next_before=notices[-1].id if len(notices) == 50 else None,
+    )
 
 
 @bp.get("/<int:notice_id>")

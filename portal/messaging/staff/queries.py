@@ -34,7 +34,7 @@ class VersionInfo:
 
 
 def template_grid() -> dict[tuple[str, str, str], VersionInfo]:
-    """The newest version of every template, keyed by (purpose, channel value, locale). One query."""
+    """The newest version of each template, keyed by (purpose, channel value, locale). One query."""
     newest = (
         select(
             TemplateVersion.template_id,

@@ -85,22 +85,18 @@ def save_template(
     return version
 
 
-def _already_listed(locale: str, category_term: str) -> bool:
-    wanted = category_term.casefold()
+def _already_listed(locale: str, term: str) -> bool:
+    """Whether ``locale`` lists ``term`` already, built in or added, ignoring case."""
+    wanted = term.casefold()
     built_in = BUILT_IN_TERMS.get(locale, {})
-    if any(term.casefold() == wanted for terms in built_in.values() for term in terms):
+    if any(listed.casefold() == wanted for terms in built_in.values() for listed in terms):
         return True
     count = db.session.scalar(
         select(func.count(ProhibitedTerm.id)).where(
-            ProhibitedTerm.locale == locale, func.lower(ProhibitedTerm.term) == term_lower(wanted)
+            ProhibitedTerm.locale == locale, func.lower(ProhibitedTerm.term) == term.lower()
         )
     )
     return bool(count)
-
-
-def term_lower(text: str) -> str:
-    """Lower-case the way the database's ``lower()`` compares (ASCII letters are what differ)."""
-    return text.lower()
 
 
 def add_prohibited_term(
@@ -143,9 +139,7 @@ def add_prohibited_term(
     return row
 
 
-def set_lender_rulebook(
-    code: str, *, actor_id: int, now: datetime, ip_address: str | None
-) -> bool:
+def set_lender_rulebook(code: str, *, actor_id: int, now: datetime, ip_address: str | None) -> bool:
     """Make ``code`` the lender's rulebook; audit ``rulebook.lender_changed`` if it changed.
 
     Returns whether anything changed. Raises UnknownRulebook for a code with no rules.
