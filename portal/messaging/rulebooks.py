@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, time
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from portal.domain import DomainError
 from portal.extensions import db
@@ -56,6 +58,7 @@ BUILT_IN: dict[str, RulebookSettings] = {
         third_party_contact="never",
     ),
 }
+THIRD_PARTY_MODES = ("never", "emergency_contacts_when_unreachable")
 EDITABLE_FIELDS = tuple(
     f.name for f in fields(RulebookSettings) if f.name not in ("code", "version")
 )
@@ -63,6 +66,12 @@ EDITABLE_FIELDS = tuple(
 
 class InvalidRulebook(DomainError):
     status_code = 422
+    message = _l("The rulebook settings are not valid.")
+
+
+class ConcurrentEdit(DomainError):
+    status_code = 409
+    message = _l("Someone else saved a new version at the same moment. Reload and try again.")
 
 
 def settings_to_json(settings: RulebookSettings) -> dict:
@@ -83,7 +92,7 @@ def settings_from_json(code: str, version: int, data: dict) -> RulebookSettings:
 def current_rulebook(code: str) -> RulebookSettings:
     """The newest saved version of a rulebook, or its built-in defaults."""
     if code not in BUILT_IN:
-        raise InvalidRulebook(f"unknown rulebook {code!r}")
+        raise InvalidRulebook(_l("Unknown rulebook %(code)s.", code=code))
     row = db.session.scalar(
         select(Rulebook).where(Rulebook.code == code).order_by(Rulebook.version.desc()).limit(1)
     )
@@ -104,12 +113,14 @@ def save_rulebook(
     current = current_rulebook(code)
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
-        raise InvalidRulebook(f"unknown settings: {', '.join(sorted(unknown))}")
+        raise InvalidRulebook(_l("Unknown settings: %(names)s.", names=", ".join(sorted(unknown))))
     candidate = settings_from_json(
         code, current.version + 1, {**settings_to_json(current), **changes}
     )
     if candidate.window_start >= candidate.window_end:
-        raise InvalidRulebook("the contact window must start before it ends")
+        raise InvalidRulebook(_l("The contact window must start before it ends."))
+    if candidate.third_party_contact not in THIRD_PARTY_MODES:
+        raise InvalidRulebook(_l("Unknown third-party contact rule."))
     numbers = [
         candidate.max_connected_calls_per_day,
         candidate.max_dial_attempts_per_day,
@@ -118,16 +129,19 @@ def save_rulebook(
         *candidate.daily_caps.values(),
         candidate.unreachable_after_attempts,
     ]
-    if any(n is not None and n < 0 for n in numbers):
-        raise InvalidRulebook("limits cannot be negative")
-    db.session.add(
-        Rulebook(
-            code=code,
-            version=candidate.version,
-            settings=settings_to_json(candidate),
-            created_by=actor_id,
-            created_at=now,
-        )
-    )
-    db.session.flush()
+    if any(n is not None and (not isinstance(n, int) or n < 0) for n in numbers):
+        raise InvalidRulebook(_l("Limits must be whole numbers, zero or more."))
+    try:
+        with db.session.begin_nested():  # a concurrent save of the same version: say so cleanly
+            db.session.add(
+                Rulebook(
+                    code=code,
+                    version=candidate.version,
+                    settings=settings_to_json(candidate),
+                    created_by=actor_id,
+                    created_at=now,
+                )
+            )
+    except IntegrityError as error:
+        raise ConcurrentEdit() from error
     return candidate

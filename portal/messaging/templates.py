@@ -7,16 +7,18 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, meta
+from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, meta, nodes
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from portal.auth.models import Channel
 from portal.domain import DomainError
 from portal.extensions import db
-from portal.messaging.content_check import find_violations
+from portal.messaging.content_check import CATEGORY_LABELS, find_violations
 from portal.messaging.models import MessageTemplate, TemplateVersion
 from portal.messaging.purposes import DEBT_VARIABLES, purpose
+from portal.messaging.rulebooks import ConcurrentEdit
 
 SMS_MAX_CHARACTERS = 500  # several segments at most; a wall of text is not a reminder
 
@@ -67,7 +69,17 @@ def validate_template(
     for part, source in parts.items():
         env = _html_env if part == "body_html" else _text_env
         try:
-            used |= meta.find_undeclared_variables(env.parse(source))
+            tree = env.parse(source)
+            used |= meta.find_undeclared_variables(tree)
+            # Variables and if-blocks only: a loop or macro could make a message endless.
+            if any(True for _node in tree.find_all((nodes.For, nodes.Macro, nodes.CallBlock))):
+                errors.append(
+                    _(
+                        "Templates may use variables and if-blocks, but not loops or "
+                        "macros (%(part)s).",
+                        part=part,
+                    )
+                )
         except TemplateSyntaxError as error:
             errors.append(
                 _(
@@ -103,7 +115,7 @@ def validate_template(
         errors.append(
             _(
                 "Prohibited wording (%(category)s): “%(term)s”.",
-                category=violation.category,
+                category=CATEGORY_LABELS.get(violation.category, violation.category),
                 term=violation.term,
             )
         )
@@ -162,27 +174,33 @@ def save_version(
     )
     if errors:
         raise InvalidTemplate(errors)
-    template = db.session.scalar(
-        select(MessageTemplate).where(
-            MessageTemplate.purpose == purpose_code,
-            MessageTemplate.channel == channel,
-            MessageTemplate.locale == locale,
-        )
-    )
-    if template is None:
-        template = MessageTemplate(purpose=purpose_code, channel=channel, locale=locale)
-        db.session.add(template)
-        db.session.flush()
-    current = latest_version(purpose_code, channel, locale)
-    version = TemplateVersion(
-        template_id=template.id,
-        version=(current.version + 1) if current else 1,
-        subject=subject,
-        body_text=body_text,
-        body_html=body_html or None,
-        created_by=actor_id,
-        created_at=now,
-    )
-    db.session.add(version)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():  # two admins saving at once: one wins, one is told
+            # Locking the template row makes concurrent saves of one template take turns.
+            template = db.session.scalar(
+                select(MessageTemplate)
+                .where(
+                    MessageTemplate.purpose == purpose_code,
+                    MessageTemplate.channel == channel,
+                    MessageTemplate.locale == locale,
+                )
+                .with_for_update()
+            )
+            if template is None:
+                template = MessageTemplate(purpose=purpose_code, channel=channel, locale=locale)
+                db.session.add(template)
+                db.session.flush()
+            current = latest_version(purpose_code, channel, locale)
+            version = TemplateVersion(
+                template_id=template.id,
+                version=(current.version + 1) if current else 1,
+                subject=subject,
+                body_text=body_text,
+                body_html=body_html or None,
+                created_by=actor_id,
+                created_at=now,
+            )
+            db.session.add(version)
+    except IntegrityError as error:
+        raise ConcurrentEdit() from error
     return version
