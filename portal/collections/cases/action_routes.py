@@ -1,0 +1,228 @@
+"""The POST routes of the actions on a case page (blueprint ``collections_staff``).
+
+Each parses its form (amounts in the case's currency), authorizes the case, calls one service
+and commits once, then goes back to the case page with the result. A refused action shows the
+page again with the error next to its form and the input kept (422); nothing is kept of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import flash, redirect, request, url_for
+from flask_babel import format_date
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from portal.auth.models import Channel
+from portal.auth.permissions import role_required
+from portal.collections import forms
+from portal.collections.cases import labels
+from portal.collections.cases.access import CaseNotOpen, authorized_case, borrower_timezone
+from portal.collections.cases.actions import (
+    CallRefused,
+    InvalidNote,
+    UnknownMessageChoice,
+    add_note,
+    log_case_call,
+    send_case_message,
+)
+from portal.collections.cases.assessments import InvalidAssessment, record_assessment
+from portal.collections.cases.callbacks import CallbackRefused, set_callback
+from portal.collections.cases.display import borrower_time, message_result_text, refusal_text
+from portal.collections.cases.promises import PromiseRefused, record_promise
+from portal.collections.models import ArrearsReason, CollectionCase, Willingness
+from portal.collections.queue_routes import CASE_ROLES, FORMS, bp, case_page
+from portal.extensions import db
+from portal.messaging.models import CallOutcome
+from portal.messaging.templates import RenderFailed, TemplateMissing
+from portal.templating import money
+from portal.timeutil import utcnow
+
+# Refusals shown next to the form that caused them; anything else gets the error page.
+SHOWN_ON_FORM = (
+    PromiseRefused,
+    CallRefused,
+    CaseNotOpen,
+    InvalidNote,
+    CallbackRefused,
+    UnknownMessageChoice,
+    TemplateMissing,
+    RenderFailed,
+    InvalidAssessment,
+)
+
+
+class _Unparsed(Exception):
+    """An amount did not parse; its field already carries the error."""
+
+
+def _act(case_id: int, name: str, action: Callable[[FlaskForm], str | tuple[str, str]]):
+    """Validate the ``name`` form, run ``action`` (one service call; returns what to flash,
+    optionally with its category), commit and go back to the case; or show the errors (422)."""
+    form = FORMS[name](prefix=name)
+    if form.validate_on_submit():
+        try:
+            outcome = action(form)
+        except _Unparsed:
+            db.session.rollback()
+        except SHOWN_ON_FORM as error:
+            db.session.rollback()  # a refused call keeps nothing, not even the guard's check
+            field = getattr(form, getattr(error, "field", None) or "", None)
+            if field is not None:
+                field.errors = [*field.errors, refusal_text(error)]
+            else:
+                form.form_errors.append(refusal_text(error))
+        else:
+            db.session.commit()
+            text, category = outcome if isinstance(outcome, tuple) else (outcome, "success")
+            flash(text, category)
+            return redirect(url_for(".case", case_id=case_id, _anchor="timeline"), code=303)
+    return case_page(case_id, {name: form}), 422
+
+
+def _amount(field, case: CollectionCase, required: bool = False) -> int | None:
+    value = forms.amount_of(field, case.currency)
+    if field.errors or (required and value is None):
+        raise _Unparsed()
+    return value
+
+
+@bp.post("/cases/<int:case_id>/calls", endpoint="log_call")
+@role_required(*CASE_ROLES)
+def log_call_view(case_id: int):
+    """Log a call through the contact rules; "promise to pay" records the promise with it."""
+    case = authorized_case(case_id, current_user)
+
+    def action(form) -> str:
+        outcome = CallOutcome(form.outcome.data)
+        promised = outcome is CallOutcome.PROMISE_TO_PAY
+        result = log_case_call(
+            case_id,
+            viewer=current_user,
+            outcome=outcome,
+            now=utcnow(),
+            note=form.note.data or "",
+            promised_amount=_amount(form.amount, case, required=True) if promised else None,
+            promised_on=form.promised_on.data if promised else None,
+            ip_address=request.remote_addr,
+        )
+        if result.promise is not None:
+            return _(
+                "Call logged, with a promise to pay %(amount)s by %(date)s.",
+                amount=money(result.promise.amount_minor, result.promise.currency),
+                date=format_date(result.promise.promised_on, "medium"),
+            )
+        outcome_label = labels.label(labels.CALL_OUTCOME_LABELS, outcome.value)
+        return _("Call logged: %(outcome)s.", outcome=outcome_label)
+
+    return _act(case_id, "call", action)
+
+
+@bp.post("/cases/<int:case_id>/promises", endpoint="record_promise")
+@role_required(*CASE_ROLES)
+def record_promise_view(case_id: int):
+    """Record a promise to pay (at most one pending promise per case)."""
+    case = authorized_case(case_id, current_user)
+
+    def action(form) -> str:
+        promise = record_promise(
+            case_id,
+            viewer=current_user,
+            amount_minor=_amount(form.amount, case, required=True) or 0,
+            promised_on=form.promised_on.data,
+            now=utcnow(),
+            ip_address=request.remote_addr,
+        )
+        return _(
+            "Promise to pay %(amount)s by %(date)s recorded.",
+            amount=money(promise.amount_minor, promise.currency),
+            date=format_date(promise.promised_on, "medium"),
+        )
+
+    return _act(case_id, "promise", action)
+
+
+@bp.post("/cases/<int:case_id>/notes", endpoint="add_note")
+@role_required(*CASE_ROLES)
+def add_note_view(case_id: int):
+    """Add a note (closed cases too)."""
+    authorized_case(case_id, current_user)
+
+    def action(form) -> str:
+        add_note(
+            case_id,
+            viewer=current_user,
+            body=form.body.data,
+            now=utcnow(),
+            ip_address=request.remote_addr,
+        )
+        return _("Note added.")
+
+    return _act(case_id, "note", action)
+
+
+@bp.post("/cases/<int:case_id>/messages", endpoint="send_message")
+@role_required(*CASE_ROLES)
+def send_message_view(case_id: int):
+    """Queue an overdue notice through the outbox; the result says queued, deferred or blocked."""
+    case = authorized_case(case_id, current_user)
+
+    def action(form) -> tuple[str, str]:
+        now = utcnow()
+        result = send_case_message(
+            case_id,
+            viewer=current_user,
+            purpose_code=form.purpose.data,
+            channel=Channel(form.channel.data),
+            now=now,
+            ip_address=request.remote_addr,
+        )
+        return message_result_text(result, borrower_timezone(case), now)
+
+    return _act(case_id, "message", action)
+
+
+@bp.post("/cases/<int:case_id>/callback", endpoint="set_callback")
+@role_required(*CASE_ROLES)
+def set_callback_view(case_id: int):
+    """Set when to call back, entered in the borrower's time zone."""
+    case = authorized_case(case_id, current_user)
+
+    def action(form) -> str:
+        at = set_callback(
+            case_id,
+            viewer=current_user,
+            local_time=form.callback_at.data,
+            now=utcnow(),
+            ip_address=request.remote_addr,
+        )
+        when = borrower_time(at, borrower_timezone(case), "short")
+        return _("Callback set for %(when)s (the borrower's time).", when=when)
+
+    return _act(case_id, "callback", action)
+
+
+@bp.post("/cases/<int:case_id>/assessments", endpoint="record_assessment")
+@role_required(*CASE_ROLES)
+def record_assessment_view(case_id: int):
+    """Record the assessment of ability and willingness to pay."""
+    case = authorized_case(case_id, current_user)
+
+    def action(form) -> str:
+        record_assessment(
+            case_id,
+            viewer=current_user,
+            income_situation=form.income_situation.data,
+            monthly_income_minor=_amount(form.monthly_income, case),
+            arrears_reason=ArrearsReason(form.arrears_reason.data),
+            willingness=Willingness(form.willingness.data),
+            can_pay_minor_per_month=_amount(form.can_pay, case),
+            next_step=form.next_step.data,
+            now=utcnow(),
+            ip_address=request.remote_addr,
+        )
+        return _("Assessment recorded.")
+
+    return _act(case_id, "assessment", action)

@@ -1,0 +1,158 @@
+"""The work queue: open cases in priority order, with the reason for each row's place.
+
+Priority, computed in SQL (ORDER BY CASE ...) so a page is one query: a promise to pay due
+today, then a callback that is due (``callback_at <= now``), then the rest; within each group
+the higher overdue amount, then more days past due, then the longest time since the last contact
+(never contacted first). The total for the pager comes with the rows (``COUNT(*) OVER ()``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Literal
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import aliased
+
+from portal.auth.models import Role, User
+from portal.collections.models import CaseStatus, CollectionCase, PromiseStatus, PromiseToPay
+from portal.extensions import db
+from portal.loans.models import Loan
+
+PAGE_SIZE = 25
+PROMISE_DUE, CALLBACK_DUE, BY_AMOUNT = 0, 1, 2
+
+CollectorFilter = int | Literal["unassigned"] | None
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    case_id: int
+    loan_reference: str
+    borrower_name: str
+    collector_id: int | None
+    collector_name: str | None
+    stage: int
+    bucket: str
+    days_past_due: int
+    overdue_minor: int
+    currency: str
+    last_contact_at: datetime | None
+    callback_at: datetime | None
+    promise_minor: int | None
+    priority: int  # PROMISE_DUE, CALLBACK_DUE or BY_AMOUNT: why the row is where it is
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    rows: list[QueueRow]
+    total: int
+    page: int
+    pages: int
+
+
+def queue_page(
+    *,
+    viewer: User,
+    now: datetime,
+    today: date,
+    collector: CollectorFilter = None,
+    page: int = 1,
+    page_size: int = PAGE_SIZE,
+) -> QueuePage:
+    """One page of the queue. Collectors get their own open cases, whatever ``collector`` says;
+    admins get every open case, or one collector's, or the unassigned (``"unassigned"``).
+    ``today`` is the date promises fall due on (the lender's calendar). One query (two for a
+    page past the end, which gives the first page).
+    """
+    c = CollectionCase
+    assignee = aliased(User)
+    promise_today = (
+        select(PromiseToPay.amount_minor)
+        .where(
+            PromiseToPay.case_id == c.id,
+            PromiseToPay.status == PromiseStatus.PENDING,
+            PromiseToPay.promised_on == today,
+        )
+        .order_by(PromiseToPay.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    priority = case(
+        (promise_today.is_not(None), PROMISE_DUE),
+        (and_(c.callback_at.is_not(None), c.callback_at <= now), CALLBACK_DUE),
+        else_=BY_AMOUNT,
+    )
+    overdue = c.overdue_principal + c.overdue_interest + c.overdue_fee
+    query = (
+        select(
+            c.id,
+            Loan.reference,
+            User.name.label("borrower_name"),
+            c.assigned_to,
+            assignee.name.label("collector_name"),
+            c.stage,
+            c.bucket,
+            c.days_past_due,
+            overdue.label("overdue"),
+            c.currency,
+            c.last_contact_at,
+            c.callback_at,
+            promise_today.label("promise_minor"),
+            priority.label("priority"),
+            func.count().over().label("total"),
+        )
+        .join(Loan, Loan.id == c.loan_id)
+        .join(User, User.id == c.borrower_id)
+        .outerjoin(assignee, assignee.id == c.assigned_to)
+        .where(c.status == CaseStatus.OPEN)
+    )
+    if viewer.role is not Role.ADMIN:
+        query = query.where(c.assigned_to == viewer.id)
+    elif collector == "unassigned":
+        query = query.where(c.assigned_to.is_(None))
+    elif collector is not None:
+        query = query.where(c.assigned_to == collector)
+    page = max(page, 1)
+    rows = db.session.execute(
+        query.order_by(
+            priority,
+            overdue.desc(),
+            c.days_past_due.desc(),
+            case((c.last_contact_at.is_(None), 0), else_=1),
+            c.last_contact_at,
+            c.id,
+        )
+        .limit(page_size)
+        .offset((page - 1) * page_size)
+    ).all()
+    if not rows and page > 1:  # past the end (cases closed meanwhile): the first page
+        return queue_page(
+            viewer=viewer, now=now, today=today, collector=collector, page=1, page_size=page_size
+        )
+    total = rows[0].total if rows else 0
+    return QueuePage(
+        rows=[
+            QueueRow(
+                case_id=row.id,
+                loan_reference=row.reference,
+                borrower_name=row.borrower_name,
+                collector_id=row.assigned_to,
+                collector_name=row.collector_name,
+                stage=row.stage,
+                bucket=row.bucket,
+                days_past_due=row.days_past_due,
+                overdue_minor=int(row.overdue),
+                currency=row.currency,
+                last_contact_at=row.last_contact_at,
+                callback_at=row.callback_at,
+                promise_minor=row.promise_minor,
+                priority=row.priority,
+            )
+            for row in rows
+        ],
+        total=total,
+        page=page,
+        pages=max(1, -(-total // page_size)),
+    )
