@@ -211,7 +211,17 @@ class CaseTransition(Model):
 
 class PromiseToPay(Model):
     __tablename__ = "promise_to_pay"
-    __table_args__ = (CheckConstraint("amount_minor > 0", name="amount_positive"),)
+    __table_args__ = (
+        CheckConstraint("amount_minor > 0", name="amount_positive"),
+        # One pending promise per case, whatever the database's locking does.
+        Index(
+            "uq_promise_to_pay_pending_case",
+            "case_id",
+            unique=True,
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(

@@ -34,6 +34,10 @@ class CallNotAllowed(DomainError):
 
 def may_call(borrower_id: int, *, now: datetime, actor_id: int | None) -> Decision:
     """Ask the guard whether a collector may call now; the decision is recorded. Flushes."""
+    return _decide_call(borrower_id, now=now, actor_id=actor_id)[0]
+
+
+def _decide_call(borrower_id: int, *, now: datetime, actor_id: int | None):
     borrower = load_borrower_contexts({borrower_id}, now).get(borrower_id)
     if borrower is None:
         raise BorrowerNotFound()
@@ -44,11 +48,11 @@ def may_call(borrower_id: int, *, now: datetime, actor_id: int | None) -> Decisi
         facts=borrower.facts(Channel.PHONE, now),
         rules=borrower.rulebook,
     )
-    record_decision(
+    record = record_decision(
         None, decision, borrower, now, actor_id, channel=Channel.PHONE, kind=ContactKind.COLLECTION
     )
     db.session.flush()
-    return decision
+    return decision, record, borrower
 
 
 def log_call(
@@ -62,10 +66,9 @@ def log_call(
 ) -> Message:
     """Record a call a collector made. Refused (CallNotAllowed) if the guard would not allow
     it at ``now``: the rules are checked for the call, not only before it. Flushes."""
-    decision = may_call(borrower_id, now=now, actor_id=actor_id)
+    decision, record, borrower = _decide_call(borrower_id, now=now, actor_id=actor_id)
     if decision.outcome is not Outcome.SEND:
         raise CallNotAllowed(decision)
-    borrower = load_borrower_contexts({borrower_id}, now)[borrower_id]
     call = Message(
         idempotency_key=uuid.uuid4().hex,
         borrower_id=borrower_id,
@@ -85,5 +88,7 @@ def log_call(
         created_at=now,
     )
     db.session.add(call)
+    db.session.flush()
+    record.message_id = call.id  # the decision that allowed this call, linked to it
     db.session.flush()
     return call
