@@ -13,9 +13,20 @@ VENDOR_FILES := \
 	chart.js/dist/chart.umd.min.js chart.js/dist/chart.umd.min.js.map \
 	socket.io-client/dist/socket.io.min.js socket.io-client/dist/socket.io.min.js.map
 
-.PHONY: setup run test lint format db seed translations translations-update assets chromium clean
+.PHONY: setup run test lint format db seed translations translations-update assets chromium system-deps clean
 
-setup: $(STAMPS)/python $(STAMPS)/assets translations
+# Debian libraries WeasyPrint needs for PDFs (lawyer letters), and a CJK font so Chinese prints.
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-wqy-microhei
+
+setup: system-deps $(STAMPS)/python $(STAMPS)/assets translations
+
+system-deps:
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -z "$$missing" ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		echo "Installing $$missing (apt-get)..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	else echo "Missing system packages: $$missing. Install them with: sudo apt-get install -y $$missing"; exit 1; fi
 
 $(STAMPS)/python: pyproject.toml requirements.lock
 	@mkdir -p $(STAMPS)
@@ -63,8 +74,8 @@ chromium:
 	@if [ -x /usr/bin/chromium ]; then :; \
 	elif [ "$$(id -u)" = 0 ]; then \
 		echo "Installing Chromium and a CJK font for browser tests (apt-get)..."; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; \
-	else echo "Chromium is missing: browser tests will fail. Install it with: sudo apt-get install -y chromium fonts-wqy-microhei"; fi
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "Chromium is missing: browser tests will fail. Install it with: sudo apt-get install -y chromium"; fi
 
 lint: $(STAMPS)/python
 	$(BIN)/ruff check .
