@@ -1,0 +1,301 @@
+"""The overdue report: open cases with their loan, borrower and collector, filtered and sorted.
+
+A page costs two queries (totals per currency, then the rows); the CSV export streams the same
+rows in batches from a server-side cursor, so memory stays flat whatever the portfolio size.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from flask_babel import gettext as _
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import aliased
+
+from portal.audit.services import record as audit
+from portal.auth.models import Role, User
+from portal.collections.models import CaseStatus, CollectionCase
+from portal.extensions import db
+from portal.loans.models import Loan
+from portal.money import minor_exponent
+
+PAGE_SIZE = 50
+EXPORT_BATCH = 1000
+SORTS = ("dpd", "amount")
+
+Borrower = aliased(User, name="borrower")
+Collector = aliased(User, name="collector")
+_case = CollectionCase
+OVERDUE_TOTAL = _case.overdue_principal + _case.overdue_interest + _case.overdue_fee
+
+
+@dataclass(frozen=True)
+class OverdueFilters:
+    """What the report shows; None means any. Amounts are minor units of ``currency``."""
+
+    bucket: str | None = None
+    min_dpd: int | None = None
+    max_dpd: int | None = None
+    stage: int | None = None
+    collector_id: int | None = None
+    unassigned: bool = False
+    currency: str | None = None
+    min_amount: int | None = None
+    max_amount: int | None = None
+    sort: str = "dpd"
+    descending: bool = True
+
+
+@dataclass(frozen=True)
+class CurrencyTotal:
+    """The totals row of one currency (amounts are never added across currencies)."""
+
+    currency: str
+    cases: int
+    principal: int
+    interest: int
+    fee: int
+
+    @property
+    def total(self) -> int:
+        return self.principal + self.interest + self.fee
+
+
+@dataclass(frozen=True)
+class OverduePage:
+    rows: list  # Row objects: see ROW_COLUMNS
+    totals: list[CurrencyTotal]
+    count: int
+    page: int
+    pages: int
+
+
+ROW_COLUMNS = (
+    _case.id.label("case_id"),
+    _case.loan_id,
+    Loan.reference.label("loan_reference"),
+    Borrower.name.label("borrower_name"),
+    _case.days_past_due,
+    _case.bucket,
+    _case.overdue_principal,
+    _case.overdue_interest,
+    _case.overdue_fee,
+    OVERDUE_TOTAL.label("overdue_total"),
+    _case.currency,
+    _case.stage,
+    Collector.name.label("collector_name"),
+    _case.last_contact_at,
+)
+
+
+def _filtered(statement: Select, filters: OverdueFilters) -> Select:
+    statement = statement.where(_case.status == CaseStatus.OPEN)
+    if filters.bucket is not None:
+        statement = statement.where(_case.bucket == filters.bucket)
+    if filters.min_dpd is not None:
+        statement = statement.where(_case.days_past_due >= filters.min_dpd)
+    if filters.max_dpd is not None:
+        statement = statement.where(_case.days_past_due <= filters.max_dpd)
+    if filters.stage is not None:
+        statement = statement.where(_case.stage == filters.stage)
+    if filters.unassigned:
+        statement = statement.where(_case.assigned_to.is_(None))
+    elif filters.collector_id is not None:
+        statement = statement.where(_case.assigned_to == filters.collector_id)
+    if filters.currency is not None:
+        statement = statement.where(_case.currency == filters.currency)
+    if filters.min_amount is not None:
+        statement = statement.where(OVERDUE_TOTAL >= filters.min_amount)
+    if filters.max_amount is not None:
+        statement = statement.where(OVERDUE_TOTAL <= filters.max_amount)
+    return statement
+
+
+def _rows_statement(filters: OverdueFilters) -> Select:
+    key = _case.days_past_due if filters.sort == "dpd" else OVERDUE_TOTAL
+    order = (key.desc(), _case.id.desc()) if filters.descending else (key.asc(), _case.id.asc())
+    return _filtered(
+        select(*ROW_COLUMNS)
+        .select_from(_case)
+        .join(Loan, Loan.id == _case.loan_id)
+        .join(Borrower, Borrower.id == _case.borrower_id)
+        .outerjoin(Collector, Collector.id == _case.assigned_to),
+        filters,
+    ).order_by(*order)
+
+
+def overdue_totals(filters: OverdueFilters) -> list[CurrencyTotal]:
+    """Cases and overdue amounts of the filtered cases, per currency. One query."""
+    rows = db.session.execute(
+        _filtered(
+            select(
+                _case.currency,
+                func.count(_case.id),
+                func.coalesce(func.sum(_case.overdue_principal), 0),
+                func.coalesce(func.sum(_case.overdue_interest), 0),
+                func.coalesce(func.sum(_case.overdue_fee), 0),
+            ).group_by(_case.currency),
+            filters,
+        ).order_by(_case.currency)
+    ).all()
+    return [CurrencyTotal(r[0], r[1], int(r[2]), int(r[3]), int(r[4])) for r in rows]
+
+
+def overdue_page(filters: OverdueFilters, page: int, per_page: int = PAGE_SIZE) -> OverduePage:
+    """One page of open cases, sorted as asked, with totals. Two queries whatever the page size.
+
+    A page past the end shows the last page.
+    """
+    totals = overdue_totals(filters)
+    count = sum(t.cases for t in totals)
+    pages = max(1, -(-count // per_page))
+    page = min(max(page, 1), pages)
+    rows = db.session.execute(
+        _rows_statement(filters).offset((page - 1) * per_page).limit(per_page)
+    ).all()
+    return OverduePage(list(rows), totals, count, page, pages)
+
+
+@dataclass(frozen=True)
+class FilterChoices:
+    """What the filter form offers: the strategy's buckets, the collectors, the currencies."""
+
+    collectors: list[tuple[int, str]]
+    currencies: list[str]
+
+
+def filter_choices() -> FilterChoices:
+    """Collectors (and anyone holding open cases) and the currencies of open cases. Two queries."""
+    holders = select(_case.assigned_to).where(
+        _case.status == CaseStatus.OPEN, _case.assigned_to.is_not(None)
+    )
+    collectors = db.session.execute(
+        select(User.id, User.name)
+        .where((User.role == Role.COLLECTOR) | User.id.in_(holders))
+        .order_by(User.name, User.id)
+    ).all()
+    currencies = db.session.scalars(
+        select(_case.currency)
+        .distinct()
+        .where(_case.status == CaseStatus.OPEN)
+        .order_by(_case.currency)
+    ).all()
+    return FilterChoices([(r.id, r.name) for r in collectors], list(currencies))
+
+
+# --- CSV export -------------------------------------------------------------------------------
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _text(value: str | None) -> str:
+    """A text cell a spreadsheet will not run as a formula (CSV injection)."""
+    if not value:
+        return ""
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+class _Decimals:
+    """Minor units as exact decimal strings ("1234.50"), the exponent looked up once per code."""
+
+    def __init__(self) -> None:
+        self._exponents: dict[str, int] = {}
+
+    def __call__(self, amount_minor: int, currency: str) -> str:
+        exponent = self._exponents.get(currency)
+        if exponent is None:
+            exponent = self._exponents[currency] = minor_exponent(currency)
+        return str(Decimal(int(amount_minor)).scaleb(-exponent))
+
+
+def csv_header() -> list[str]:
+    """The export's column names, in the reader's language."""
+    return [
+        _("Loan ID"),
+        _("Loan reference"),
+        _("Borrower"),
+        _("Days past due"),
+        _("Bucket"),
+        _("Principal overdue"),
+        _("Interest overdue"),
+        _("Fees overdue"),
+        _("Total overdue"),
+        _("Currency"),
+        _("Stage"),
+        _("Collector"),
+        _("Last contact (UTC)"),
+    ]
+
+
+def _csv_chunk(rows: Sequence, decimals: _Decimals) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for row in rows:
+        writer.writerow(
+            [
+                row.loan_id,
+                _text(row.loan_reference),
+                _text(row.borrower_name),
+                row.days_past_due,
+                _text(row.bucket),
+                decimals(row.overdue_principal, row.currency),
+                decimals(row.overdue_interest, row.currency),
+                decimals(row.overdue_fee, row.currency),
+                decimals(row.overdue_total, row.currency),
+                row.currency,
+                row.stage,
+                _text(row.collector_name),
+                row.last_contact_at.isoformat(timespec="seconds") if row.last_contact_at else "",
+            ]
+        )
+    return buffer.getvalue()
+
+
+def _stream(filters: OverdueFilters, header: list[str], batch: int) -> Iterator[str]:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow(header)
+    yield "\ufeff" + buffer.getvalue()  # the BOM lets spreadsheet apps read UTF-8 names
+    decimals = _Decimals()
+    result = db.session.execute(
+        _rows_statement(filters).execution_options(yield_per=batch, stream_results=True)
+    )
+    try:
+        for rows in result.partitions():
+            yield _csv_chunk(rows, decimals)
+    finally:
+        result.close()
+
+
+def start_overdue_export(
+    filters: OverdueFilters,
+    *,
+    actor_id: int,
+    now: datetime,
+    ip_address: str | None,
+    batch: int | None = None,
+) -> Iterator[str]:
+    """Audit ``report.overdue_exported`` (flushes) and return the CSV as a lazy stream of chunks.
+
+    The caller commits the audit event before streaming; the rows are read only as the stream is
+    consumed, ``batch`` rows (default EXPORT_BATCH) per chunk from a server-side cursor.
+    """
+    details = {
+        key: value
+        for key, value in vars(filters).items()
+        if value is not None and value is not False
+    }
+    audit(
+        "report.overdue_exported",
+        now=now,
+        actor_id=actor_id,
+        object_type="report",
+        object_id="overdue",
+        details=details,
+        ip_address=ip_address,
+    )
+    return _stream(filters, csv_header(), batch or EXPORT_BATCH)
