@@ -1,12 +1,22 @@
 from datetime import UTC, datetime
 
 import pytest
+from flask_babel import force_locale
 
 from portal.auth.models import Channel
 from portal.messaging.rulebooks import InvalidRulebook, save_rulebook
 from portal.messaging.templates import validate_template
 
 NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def in_english(app_ctx):
+    """Messages are checked in English; outside a request they follow DEFAULT_LOCALE."""
+    with force_locale("en"):
+        yield
+
+
 BASE = {"purpose_code": "due_today", "channel": Channel.SMS, "locale": "en", "subject": ""}
 
 
