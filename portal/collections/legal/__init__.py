@@ -1,0 +1,7 @@
+"""Legal escalation of collection cases: evidence, approval, the lawyer letter, outside agencies.
+
+Modules: ``evidence`` (what the system holds about a case and the checklist), ``bundle`` (the
+evidence ZIP with its manifest), ``services`` (request, approve, reject, download), ``letters``
+(the lawyer letter as outbox messages, HTML and PDF), ``agency`` (placements), ``access`` (which
+staff may see which case), ``queries`` (what the pages show), ``forms`` and ``errors``.
+"""
