@@ -1,19 +1,24 @@
+from collections.abc import Iterator
+
 import pytest
 from flask import Flask
 
 from portal import create_app
+from portal.extensions import db
 from tests.conftest import base_config, page_text
 
 
 @pytest.fixture
-def failing_app(database_url) -> Flask:
+def failing_app(database_url) -> Iterator[Flask]:
     app = create_app({**base_config(database_url), "TESTING": False})
 
     @app.get("/boom")
     def boom():
         raise RuntimeError("bug")
 
-    return app
+    yield app
+    with app.app_context():
+        db.engine.dispose()  # close its connections now, not when the collector finds them
 
 
 def test_404_page_is_localized(client):

@@ -152,7 +152,8 @@ def _events_in_order(batch_size: int) -> Iterator[AuditEvent]:
             return
         yield from batch
         last_sequence = batch[-1].sequence
-        db.session.expunge_all()
+        for event in batch:  # keep memory flat without detaching the caller's objects
+            db.session.expunge(event)
 
 
 def count_events() -> int:
