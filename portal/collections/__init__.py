@@ -10,3 +10,15 @@ def init_app(app: Flask) -> None:
 
     app.cli.add_command(collections_cli)
     # Blueprints of this capability (one line each):
+    from portal.collections.legal_routes import bp as collections_legal_bp
+
+    app.register_blueprint(collections_legal_bp)
+    from portal.collections.queue_routes import bp as collections_staff_bp
+
+    app.register_blueprint(collections_staff_bp)
+    from portal.collections.report_routes import bp as collections_reports_bp
+
+    app.register_blueprint(collections_reports_bp)
+    from portal.collections.strategy_routes import bp as collections_strategy_bp
+
+    app.register_blueprint(collections_strategy_bp)
