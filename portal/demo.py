@@ -121,9 +121,12 @@ def seed(today: date, borrowers: int = 50) -> SeedResult:
 
 
 def _seed_notices(today: date) -> None:
-    """An in-portal overdue notice for every overdue demo loan, as the daily run would send."""
-    install_default_templates(now=utcnow())
-    now = datetime.combine(today, time(4, 0), tzinfo=UTC)  # noon in Shanghai: allowed hours
+    """An in-portal overdue notice for every overdue demo loan, as the daily run would send.
+
+    Posted now: in-portal notices have no quiet hours, so they are visible at once.
+    """
+    now = utcnow()
+    install_default_templates(now=now)
     overdue = db.session.scalars(
         select(Installment.loan_id)
         .where(Installment.due_date < today, Installment.principal_paid < Installment.principal_due)
