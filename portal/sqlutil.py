@@ -1,11 +1,25 @@
-"""SQL helpers shared by capabilities: portable date arithmetic, affected-row counts."""
+"""SQL helpers shared by capabilities: portable date arithmetic, inserts that skip conflicts,
+affected-row counts."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import cast as type_cast
 
-from sqlalchemy import CursorResult, Date, Integer, Result, cast, func, literal
+from sqlalchemy import (
+    CursorResult,
+    Date,
+    Integer,
+    Result,
+    Select,
+    cast,
+    delete,
+    func,
+    literal,
+    text,
+    true,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnElement
 
 from portal.extensions import db
@@ -18,6 +32,59 @@ def days_since(as_of: date, column) -> ColumnElement[int]:
     return cast(func.julianday(literal(as_of.isoformat())) - func.julianday(column), Integer)
 
 
+def insert_from_select_skipping_conflicts(
+    model, columns: list[str], rows: Select, *, index_elements: list, index_where=None
+):
+    """INSERT ... SELECT that skips rows a unique index already holds (ON CONFLICT DO NOTHING).
+
+    Use it instead of ``WHERE NOT EXISTS`` on the table being inserted into: with statistics
+    that call that table empty (a first run), PostgreSQL probes it with a sequential scan per
+    row, and each scan also visits every row the statement has inserted so far: O(n²).
+    """
+    # SQLite needs a WHERE in the SELECT to tell the upsert's ON from a join's ON.
+    rows = rows.where(true())
+    statement: postgresql.Insert | sqlite.Insert
+    if db.engine.dialect.name == "postgresql":
+        statement = postgresql.insert(model).from_select(columns, rows)
+    else:
+        statement = sqlite.insert(model).from_select(columns, rows)
+    return statement.on_conflict_do_nothing(
+        index_elements=index_elements, index_where=index_where
+    ).execution_options(preserve_rowcount=True)
+
+
+def empty_table(model) -> None:
+    """Remove every row of a working table the caller is about to refill.
+
+    PostgreSQL: TRUNCATE, which leaves no dead rows or index entries behind for the refill to
+    wade through (a unique index full of dead duplicates makes each insert visit the heap).
+    It locks the table until commit and is not MVCC-safe, so only for tables nobody else reads.
+    """
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text(f"TRUNCATE {model.__tablename__}"))
+    else:
+        db.session.execute(delete(model))
+
+
+def analyze(model) -> None:
+    """Refresh the planner's statistics of a table a batch has just filled (PostgreSQL only).
+
+    Autovacuum would get there, but only after the statements that follow in the same batch
+    were planned as if the table were still empty (a nested loop over hundreds of thousands
+    of rows instead of a hash join).
+    """
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text(f"ANALYZE {model.__tablename__}"))
+
+
 def rows_affected(result: Result) -> int:
-    """How many rows an INSERT, UPDATE or DELETE touched."""
-    return type_cast(CursorResult, result).rowcount or 0
+    """How many rows an INSERT, UPDATE or DELETE touched.
+
+    SQLAlchemy keeps the count of an INSERT only when it ran with
+    ``execution_options(preserve_rowcount=True)``; without it PostgreSQL reports -1, which is
+    refused here rather than counted.
+    """
+    count = type_cast(CursorResult, result).rowcount
+    if count < 0:
+        raise ValueError("row count unavailable: execute with preserve_rowcount=True")
+    return count

@@ -45,26 +45,28 @@ def queue_stage_contacts(as_of: date, strategy: Strategy, *, now: datetime) -> t
             ).all()
             if not batch:
                 break
-            for _case_id, loan_id in batch:
+            contacted = []
+            for case_id, loan_id in batch:
                 for channel in channels:
                     message = send_overdue_notice(
                         loan_id, channel=channel, now=now, purpose_code=stage["purpose"]
                     )
-                    if message is None:
+                    if message is None:  # not overdue yet on the borrower's own calendar
                         continue
+                    contacted.append(case_id)
                     if message.status is MessageStatus.BLOCKED:
                         blocked += 1
                     elif message.not_before > now:
                         deferred += 1
                     else:
                         queued += 1
-            ids = [case_id for case_id, _ in batch]
+            # Only cases that got a message wait for the next cadence; the others stay due.
             db.session.execute(
                 update(CollectionCase)
-                .where(CollectionCase.id.in_(ids))
+                .where(CollectionCase.id.in_(set(contacted)))
                 .values(last_notice_on=as_of)
                 .execution_options(synchronize_session=False)
             )
             db.session.commit()
-            last_id = ids[-1]
+            last_id = batch[-1][0]
     return queued, deferred, blocked

@@ -48,10 +48,17 @@ from portal.dbtypes import UTCDateTime
 from portal.domain import DomainError
 from portal.extensions import db
 from portal.loans.models import Installment, Loan, LoanStatus, Payment
-from portal.sqlutil import days_since, rows_affected
+from portal.sqlutil import (
+    analyze,
+    days_since,
+    empty_table,
+    insert_from_select_skipping_conflicts,
+    rows_affected,
+)
 from portal.timeutil import local_today
 
 STALE_RUN = timedelta(hours=1)
+MANY_NEW_CASES = 10_000  # opening more refreshes the planner's statistics of collection_case
 
 
 class RunRefused(DomainError):
@@ -212,7 +219,7 @@ def _rebuild_positions(as_of: date, strategy: Strategy) -> None:
         .subquery()
     )
     dpd = days_since(as_of, overdue.c.oldest)
-    db.session.execute(delete(CollectionPosition))
+    empty_table(CollectionPosition)
     db.session.execute(
         insert(CollectionPosition).from_select(
             [
@@ -242,19 +249,23 @@ def _rebuild_positions(as_of: date, strategy: Strategy) -> None:
         )
     )
     db.session.commit()
-
-
-def _open_case_exists(loan_id_column):
-    return exists().where(
-        CollectionCase.loan_id == loan_id_column, CollectionCase.status == CaseStatus.OPEN
-    )
+    analyze(CollectionPosition)  # refilled from scratch: its statistics are always stale
+    db.session.commit()
 
 
 def _open_cases(as_of: date, strategy: Strategy, now: datetime) -> int:
-    p = CollectionPosition
+    """Open a case for each overdue loan without an open one, with its 'opened' transition.
+
+    Both inserts commit together, so the cases this run opened are exactly those above the
+    highest case id before it: no anti-join on the tables being written (see
+    ``insert_from_select_skipping_conflicts``), and a rerun adds nothing.
+    """
+    p, c = CollectionPosition, CollectionCase
+    before = db.session.scalar(select(func.max(c.id))) or 0
     opened = rows_affected(
         db.session.execute(
-            insert(CollectionCase).from_select(
+            insert_from_select_skipping_conflicts(
+                CollectionCase,
                 [
                     "loan_id",
                     "borrower_id",
@@ -292,12 +303,13 @@ def _open_cases(as_of: date, strategy: Strategy, now: datetime) -> int:
                     literal("none"),
                     literal(as_of),
                     literal(now, UTCDateTime),
-                ).where(~_open_case_exists(p.loan_id)),
+                ),
+                # uq_collection_case_open_loan: a loan with an open case keeps it.
+                index_elements=[c.loan_id],
+                index_where=c.status == CaseStatus.OPEN.value,
             )
         )
     )
-    c = CollectionCase
-    already = exists().where(CaseTransition.case_id == c.id, CaseTransition.kind == "opened")
     db.session.execute(
         insert(CaseTransition).from_select(
             ["case_id", "kind", "from_stage", "to_stage", "reason", "run_on", "created_at"],
@@ -309,10 +321,13 @@ def _open_cases(as_of: date, strategy: Strategy, now: datetime) -> int:
                 literal("overdue") + literal(" ") + cast(c.days_past_due, String) + literal(" dpd"),
                 literal(as_of),
                 literal(now, UTCDateTime),
-            ).where(c.status == CaseStatus.OPEN, c.opened_on == as_of, ~already),
+            ).where(c.id > before, c.status == CaseStatus.OPEN, c.opened_on == as_of),
         )
     )
     db.session.commit()
+    if opened > MANY_NEW_CASES:  # a first run: the next statements must not plan for no cases
+        analyze(CollectionCase)
+        db.session.commit()
     return opened
 
 
@@ -402,9 +417,20 @@ def _move_stages(as_of: date, strategy: Strategy, now: datetime) -> int:
 
 def _refresh_snapshots(as_of: date) -> None:
     c, p = CollectionCase, CollectionPosition
+    # Only rows that change: cases opened by this run already hold these values, and a rerun
+    # for the same date rewrites nothing that did not move.
+    changed = or_(
+        c.last_run_on != as_of,
+        c.days_past_due != p.days_past_due,
+        c.bucket != p.bucket,
+        c.oldest_unpaid_due.is_distinct_from(p.oldest_unpaid_due),
+        c.overdue_principal != p.overdue_principal,
+        c.overdue_interest != p.overdue_interest,
+        c.overdue_fee != p.overdue_fee,
+    )
     db.session.execute(
         update(c)
-        .where(c.loan_id == p.loan_id, c.status == CaseStatus.OPEN)
+        .where(c.loan_id == p.loan_id, c.status == CaseStatus.OPEN, changed)
         .values(
             days_past_due=p.days_past_due,
             bucket=p.bucket,
@@ -459,36 +485,58 @@ def _settle_promises(as_of: date) -> None:
 
 
 def _assign_cases() -> None:
-    """Spread unassigned open cases over active collectors, the least loaded first."""
+    """Give unassigned open cases to active collectors so that their workloads level out.
+
+    The least loaded collectors are filled up to the next one's load first, then the rest is
+    spread evenly (water-filling). One UPDATE: each case's rank among the unassigned (by id)
+    falls in one collector's range.
+    """
     from portal.auth.models import Role, User
 
+    c = CollectionCase
     load = (
         select(func.count())
-        .select_from(CollectionCase)
-        .where(CollectionCase.assigned_to == User.id, CollectionCase.status == CaseStatus.OPEN)
+        .select_from(c)
+        .where(c.assigned_to == User.id, c.status == CaseStatus.OPEN)
         .scalar_subquery()
     )
-    collectors = [
-        row.id
-        for row in db.session.execute(
-            select(User.id, load.label("load"))
-            .where(User.role == Role.COLLECTOR, User.is_active_account.is_(True))
-            .order_by(load, User.id)
-        )
-    ]
-    if not collectors:
+    collectors = db.session.execute(
+        select(User.id, load.label("load"))
+        .where(User.role == Role.COLLECTOR, User.is_active_account.is_(True))
+        .order_by(load, User.id)
+    ).all()
+    unassigned = and_(c.status == CaseStatus.OPEN, c.assigned_to.is_(None))
+    waiting = db.session.scalar(select(func.count()).select_from(c).where(unassigned)) or 0
+    if not collectors or not waiting:
         return
-    c = CollectionCase
-    pick = case(
-        *[
-            (c.id % len(collectors) == index, collector)
-            for index, collector in enumerate(collectors)
-        ]
+    shares = level_shares([row.load for row in collectors], waiting)
+    ranked = (
+        select(c.id.label("id"), func.row_number().over(order_by=c.id).label("rank"))
+        .where(unassigned)
+        .subquery()
     )
+    whens, upper = [], 0
+    for row, share in zip(collectors, shares, strict=True):
+        if share:
+            upper += share
+            whens.append((ranked.c.rank <= upper, row.id))
     db.session.execute(
         update(c)
-        .where(c.status == CaseStatus.OPEN, c.assigned_to.is_(None))
-        .values(assigned_to=pick)
+        .where(c.id == ranked.c.id)
+        .values(assigned_to=case(*whens))
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
+
+
+def level_shares(loads: list[int], cases: int) -> list[int]:
+    """How many of ``cases`` each collector gets (``loads`` ascending) to level the loads."""
+    level, filled, remaining = loads[0], 1, cases
+    while filled < len(loads) and (loads[filled] - level) * filled <= remaining:
+        remaining -= (loads[filled] - level) * filled
+        level, filled = loads[filled], filled + 1
+    each, extra = divmod(remaining, filled)
+    return [
+        level - load + each + (1 if index < extra else 0) if index < filled else 0
+        for index, load in enumerate(loads)
+    ]

@@ -17,10 +17,27 @@ from sqlalchemy import select
 from portal.collections.models import CollectionStrategy
 from portal.domain import DomainError
 from portal.extensions import db
+from portal.messaging.models import ContactKind
 from portal.messaging.purposes import PURPOSES
 
 STAGE_NAMES = {1: "overdue_confirmed", 2: "first_contact", 3: "follow_up", 4: "legal"}
 CHANNELS = ("portal", "email", "sms")
+BUCKET_NAME_LENGTH = 20  # collection_case.bucket, collection_position.bucket: VARCHAR(20)
+# The variables the run's overdue notice fills in (portal.messaging.notices.send_overdue_notice):
+# a stage may use only a collection purpose, to the borrower, whose templates need no other.
+OVERDUE_NOTICE_VARIABLES = frozenset(
+    {
+        "loan_reference",
+        "days_past_due",
+        "amount_overdue",
+        "principal_overdue",
+        "interest_overdue",
+        "fees_overdue",
+        "due_dates",
+        "pay_url",
+        "plans_url",
+    }
+)
 
 DEFAULT_STRATEGY: dict = {
     "grace_days": 0,
@@ -122,6 +139,8 @@ def validate_strategy(settings: dict) -> list[str]:
     names = [b.get("name") for b in buckets]
     if len(set(names)) != len(names) or not all(names):
         errors.append(_("Bucket names must be present and different."))
+    if any(len(str(name or "")) > BUCKET_NAME_LENGTH for name in names):
+        errors.append(_("Bucket names may have at most %(n)s characters.", n=BUCKET_NAME_LENGTH))
     stages = sorted(settings.get("stages") or [], key=lambda s: s.get("stage", 0))
     if [s.get("stage") for s in stages] != [1, 2, 3, 4]:
         errors.append(_("The strategy needs exactly the four stages 1 to 4."))
@@ -140,7 +159,23 @@ def validate_strategy(settings: dict) -> list[str]:
             errors.append(_("Stage %(n)s needs a cadence of at least one day.", n=stage["stage"]))
         if stage.get("purpose") not in PURPOSES:
             errors.append(_("Stage %(n)s uses an unknown message purpose.", n=stage["stage"]))
+        elif not is_stage_purpose(stage["purpose"]):
+            errors.append(
+                _("Stage %(n)s must use an overdue notice to the borrower.", n=stage["stage"])
+            )
     return errors
+
+
+def is_stage_purpose(code: str) -> bool:
+    """Whether the run can send ``code`` as a stage contact: a collection message to the
+    borrower (never a required notice, which no hold or opt-out stops) that it can render."""
+    spec = PURPOSES.get(code)
+    return (
+        spec is not None
+        and spec.kind is ContactKind.COLLECTION
+        and not spec.third_party
+        and spec.required <= OVERDUE_NOTICE_VARIABLES
+    )
 
 
 def current_strategy() -> Strategy:
