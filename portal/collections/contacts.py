@@ -6,6 +6,7 @@ outbox and so through the contact-rules guard.
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import or_, select, update
@@ -16,8 +17,10 @@ from portal.collections.strategy import Strategy
 from portal.extensions import db
 from portal.messaging.models import MessageStatus
 from portal.messaging.notices import send_overdue_notice
+from portal.messaging.templates import RenderFailed, TemplateMissing
 
 BATCH = 500
+log = logging.getLogger(__name__)
 
 
 def queue_stage_contacts(as_of: date, strategy: Strategy, *, now: datetime) -> tuple[int, int, int]:
@@ -48,9 +51,20 @@ def queue_stage_contacts(as_of: date, strategy: Strategy, *, now: datetime) -> t
             contacted = []
             for case_id, loan_id in batch:
                 for channel in channels:
-                    message = send_overdue_notice(
-                        loan_id, channel=channel, now=now, purpose_code=stage["purpose"]
-                    )
+                    try:
+                        message = send_overdue_notice(
+                            loan_id, channel=channel, now=now, purpose_code=stage["purpose"]
+                        )
+                    except (TemplateMissing, RenderFailed) as error:
+                        # A missing template for one language must not stop everyone's contacts.
+                        log.warning(
+                            "no %s %s notice for loan %s: %s",
+                            stage["purpose"],
+                            channel.value,
+                            loan_id,
+                            error,
+                        )
+                        continue
                     if message is None:  # not overdue yet on the borrower's own calendar
                         continue
                     contacted.append(case_id)

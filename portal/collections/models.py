@@ -159,9 +159,9 @@ class CollectionPosition(Model):
 
     __tablename__ = "collection_position"
 
-    loan_id: Mapped[int] = mapped_column(
-        ForeignKey("loan.id", ondelete="CASCADE"), primary_key=True
-    )
+    # No foreign key: the table is rebuilt from a join on loan every run, and checking each
+    # row again costs seconds at a million loans.
+    loan_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     borrower_id: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3))
     oldest_unpaid_due: Mapped[date] = mapped_column(Date)
