@@ -13,7 +13,10 @@ from datetime import datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
+from portal.audit.services import record as audit
+from portal.auth.models import User
 from portal.collections.models import CollectionStrategy
 from portal.domain import DomainError
 from portal.extensions import db
@@ -198,3 +201,60 @@ def save_strategy(settings: dict, *, actor_id: int | None, now: datetime) -> Str
     )
     db.session.flush()
     return Strategy(version, settings)
+
+
+class StrategyChanged(DomainError):
+    status_code = 409
+    message = _l(
+        "Someone saved a new version while you were editing. Your changes are kept below: "
+        "compare them with the version now in force and save again."
+    )
+
+
+def save_strategy_version(
+    settings: dict,
+    *,
+    expected_version: int | None,
+    actor_id: int,
+    now: datetime,
+    ip_address: str | None,
+) -> Strategy:
+    """Store ``settings`` as the next version and audit ``strategy.saved`` (flushes).
+
+    Raises InvalidStrategy (with ``.errors``) before writing anything, and StrategyChanged when
+    the version in force is no longer ``expected_version`` (the one the admin edited) or another
+    admin took the same version number at the same moment (the session must be rolled back).
+    """
+    previous = current_strategy().version
+    if expected_version is not None and previous != expected_version:
+        raise StrategyChanged()
+    try:
+        saved = save_strategy(settings, actor_id=actor_id, now=now)
+    except IntegrityError as error:
+        raise StrategyChanged() from error
+    audit(
+        "strategy.saved",
+        now=now,
+        actor_id=actor_id,
+        object_type="collection_strategy",
+        object_id=saved.version,
+        details={"version": saved.version, "previous_version": previous, "settings": settings},
+        ip_address=ip_address,
+    )
+    return saved
+
+
+def strategy_history() -> list:
+    """Saved versions, newest first: version, created_at, author name, settings. One query."""
+    return list(
+        db.session.execute(
+            select(
+                CollectionStrategy.version,
+                CollectionStrategy.created_at,
+                User.name.label("author"),
+                CollectionStrategy.settings,
+            )
+            .outerjoin(User, User.id == CollectionStrategy.created_by)
+            .order_by(CollectionStrategy.version.desc())
+        ).all()
+    )

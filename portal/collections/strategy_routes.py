@@ -7,15 +7,11 @@ it stores the next one, audited as ``strategy.saved``; the run uses the newest f
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from wtforms import (
     FieldList,
     Form,
@@ -30,20 +26,19 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
-from portal.audit.services import record as audit
-from portal.auth.models import Role, User
+from portal.auth.models import Role
 from portal.auth.permissions import role_required
-from portal.collections.models import CollectionStrategy
 from portal.collections.reports import stage_label
 from portal.collections.strategy import (
     CHANNELS,
     InvalidStrategy,
     Strategy,
+    StrategyChanged,
     current_strategy,
     is_stage_purpose,
-    save_strategy,
+    save_strategy_version,
+    strategy_history,
 )
-from portal.domain import DomainError
 from portal.extensions import db
 from portal.messaging.purposes import PURPOSES
 from portal.messaging.staff.labels import CHANNEL_LABELS
@@ -55,66 +50,6 @@ BUCKET_NAME_MAX = 20  # the size of the bucket columns the run writes
 SPARE_BUCKET_ROWS = 2
 MAX_BUCKETS = 12
 MAX_DAYS_DIGITS = 5
-
-
-# --- service ----------------------------------------------------------------------------------
-
-
-class StrategyChanged(DomainError):
-    status_code = 409
-    message = _l(
-        "Someone saved a new version while you were editing. Your changes are kept below: "
-        "compare them with the version now in force and save again."
-    )
-
-
-def save_strategy_version(
-    settings: dict,
-    *,
-    expected_version: int | None,
-    actor_id: int,
-    now: datetime,
-    ip_address: str | None,
-) -> Strategy:
-    """Store ``settings`` as the next version and audit ``strategy.saved`` (flushes).
-
-    Raises InvalidStrategy (with ``.errors``) before writing anything, and StrategyChanged when
-    the version in force is no longer ``expected_version`` (the one the admin edited) or another
-    admin took the same version number at the same moment (the session must be rolled back).
-    """
-    previous = current_strategy().version
-    if expected_version is not None and previous != expected_version:
-        raise StrategyChanged()
-    try:
-        saved = save_strategy(settings, actor_id=actor_id, now=now)
-    except IntegrityError as error:
-        raise StrategyChanged() from error
-    audit(
-        "strategy.saved",
-        now=now,
-        actor_id=actor_id,
-        object_type="collection_strategy",
-        object_id=saved.version,
-        details={"version": saved.version, "previous_version": previous, "settings": settings},
-        ip_address=ip_address,
-    )
-    return saved
-
-
-def strategy_history() -> list:
-    """Saved versions, newest first: version, created_at, author name, settings. One query."""
-    return list(
-        db.session.execute(
-            select(
-                CollectionStrategy.version,
-                CollectionStrategy.created_at,
-                User.name.label("author"),
-                CollectionStrategy.settings,
-            )
-            .outerjoin(User, User.id == CollectionStrategy.created_by)
-            .order_by(CollectionStrategy.version.desc())
-        ).all()
-    )
 
 
 # --- form -------------------------------------------------------------------------------------
