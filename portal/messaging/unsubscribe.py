@@ -1,4 +1,9 @@
-"""Signed unsubscribe links (no login needed) and opting out of a channel."""
+"""Signed unsubscribe links (no login needed) and opting out of a channel.
+
+A token is the borrower id and channel signed with SECRET_KEY (salted for this use only). It
+does not expire: an unsubscribe link in an old email must keep working. The pages that use it
+are in portal/messaging/unsubscribe_routes.py.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ from datetime import datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadData, URLSafeSerializer
 from sqlalchemy import select
 
 from portal.audit.services import record as audit
@@ -30,10 +35,12 @@ def _serializer() -> URLSafeSerializer:
 
 
 def unsubscribe_token(borrower_id: int, channel: str) -> str:
+    """The URL-safe signed token naming ``borrower_id`` and ``channel``."""
     return _serializer().dumps([borrower_id, channel])
 
 
 def unsubscribe_url(borrower_id: int, channel: str) -> str:
+    """The absolute link for emails (PUBLIC_URL based: workers have no request to build on)."""
     base = current_app.config["PUBLIC_URL"].rstrip("/")
     return f"{base}/unsubscribe/{unsubscribe_token(borrower_id, channel)}"
 
@@ -43,7 +50,7 @@ def read_unsubscribe_token(token: str) -> tuple[int, Channel]:
     try:
         borrower_id, channel = _serializer().loads(token)
         return int(borrower_id), Channel(channel)
-    except (BadSignature, ValueError, TypeError) as error:
+    except (BadData, ValueError, TypeError) as error:  # BadData: bad signature or payload
         raise InvalidUnsubscribeLink() from error
 
 

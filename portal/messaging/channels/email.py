@@ -20,13 +20,13 @@ from __future__ import annotations
 import smtplib
 import ssl
 from collections.abc import Mapping
-from email import policy
-from email.errors import HeaderParseError
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.utils import format_datetime, parseaddr
+from email.header import Header
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.policy import compat32
+from email.utils import format_datetime, formataddr, parseaddr
 
-from flask import render_template
+from flask import current_app
 from flask_babel import force_locale
 
 from portal.messaging.channels import DeliveryError
@@ -35,12 +35,22 @@ from portal.messaging.models import Message
 from portal.messaging.unsubscribe import unsubscribe_url
 from portal.timeutil import utcnow
 
-# 7bit: non-ASCII bodies go out as base64/quoted-printable. smtplib never asks for 8BITMIME, so
-# a raw 8bit body (the default policy's choice for short UTF-8 lines) could be mangled in transit.
-MAIL_POLICY = policy.SMTP.clone(cte_type="7bit")
+# Headers go out as built here: encoded words are folded where they are made, and a long
+# List-Unsubscribe URL is not moved to a continuation line (the default folds at 78).
+HEADER_POLICY = compat32.clone(max_line_length=0)
 
 # smtplib.SMTPException subclasses OSError, like ConnectionError, TimeoutError and ssl.SSLError.
 NETWORK_ERRORS = (OSError,)
+
+
+class _SMTP(smtplib.SMTP):
+    """smtplib.SMTP whose connect() also sets the host that starttls() checks the certificate
+    against (only the constructor does); connecting after construction lets us close the
+    socket if the greeting or the handshake fails."""
+
+    def connect(self, host="localhost", port=0, source_address=None):
+        self._host = host
+        return super().connect(host, port, source_address)
 
 
 class SmtpEmailChannel:
@@ -77,20 +87,21 @@ class SmtpEmailChannel:
     def _connect(self) -> smtplib.SMTP:
         if self._unreachable is not None:
             raise DeliveryError(self._unreachable)
-        smtp = smtplib.SMTP(timeout=self.timeout)
+        smtp = _SMTP(timeout=self.timeout)
         try:
             smtp.connect(self.host, self.port)
             if self.starttls:
                 smtp.starttls(context=ssl.create_default_context(cafile=self.ca_file))
             if self.username:
                 smtp.login(self.username, self.password)
-        except smtplib.SMTPAuthenticationError as error:
+        except BaseException as error:
             smtp.close()
-            self._unreachable = f"SMTP login refused: {error.smtp_code}"
-            raise DeliveryError(self._unreachable) from error
-        except NETWORK_ERRORS as error:
-            smtp.close()
-            self._unreachable = f"SMTP server unreachable: {error!r}"
+            if isinstance(error, smtplib.SMTPAuthenticationError):
+                self._unreachable = f"SMTP login refused: {error.smtp_code}"
+            elif isinstance(error, NETWORK_ERRORS):
+                self._unreachable = f"SMTP server unreachable: {error!r}"
+            else:
+                raise
             raise DeliveryError(self._unreachable) from error
         return smtp
 
@@ -99,7 +110,7 @@ class SmtpEmailChannel:
             raise DeliveryError("no email address", permanent=True)
         try:
             email = build_email(message, borrower, self.mail_from)
-        except (ValueError, HeaderParseError) as error:  # e.g. an address that cannot be one
+        except ValueError as error:  # e.g. an address that cannot be one
             raise DeliveryError(f"cannot build the email: {error}", permanent=True) from error
         for attempt in (1, 2):
             if self._smtp is None:
@@ -139,27 +150,56 @@ def _one_line(value: str) -> str:
     return " ".join(value.splitlines()).strip()
 
 
-def build_email(message: Message, borrower: BorrowerContext, mail_from: str) -> EmailMessage:
+def _plain(value: str) -> bool:
+    # ASCII that a reader will not decode: "=?" would start an RFC 2047 encoded word.
+    return value.isascii() and "=?" not in value
+
+
+def _header(name: str, value: str) -> str:
+    """Plain ASCII as is; anything else as RFC 2047 encoded words, folded between the words."""
+    return value if _plain(value) else Header(value, "utf-8", header_name=name).encode()
+
+
+def _mailbox(name: str, address: str) -> str:
+    """``name <address>``: a plain ASCII name quoted if it must be, any other name encoded."""
+    if _plain(name):
+        return formataddr((name, address))
+    return f"{_header('To', name)} <{address}>"
+
+
+def build_email(message: Message, borrower: BorrowerContext, mail_from: str) -> MIMEMultipart:
     """The MIME message for an outbox row; its Message-ID is the row's idempotency key.
 
-    Raises ValueError if the recipient is not a usable address.
+    multipart/alternative, text then HTML, both UTF-8 in base64 (7-bit clean: smtplib never
+    asks the server for 8BITMIME). Built with the ``email.mime`` classes: headers are stored as
+    given, where ``EmailMessage`` parses every header it is given, which made building an email
+    cost more than sending it (see bench/messaging_dispatch.py). Names and subjects are made
+    one line, and encoded here, never re-parsed, so a name cannot add a header or an address.
+    Raises ValueError if the recipient is not a plain address.
     """
+    recipient = message.recipient or ""
+    if parseaddr(recipient)[1] != recipient or "@" not in recipient:
+        raise ValueError(f"not an email address: {recipient!r}")
     link = unsubscribe_url(message.borrower_id, "email")
+    # The Jinja environment directly, not render_template(): workers have no request, and the
+    # app's context processors (page layout, CSRF form) need one and are useless in an email.
+    env = current_app.jinja_env
     with force_locale(message.locale):
-        text = render_template("email/message.txt", message=message, unsubscribe_link=link)
-        html = render_template("email/message.html", message=message, unsubscribe_link=link)
-    email = EmailMessage(policy=MAIL_POLICY)
-    email["Subject"] = _one_line(message.subject)
+        text = env.get_template("email/message.txt").render(message=message, unsubscribe_link=link)
+        html = env.get_template("email/message.html").render(message=message, unsubscribe_link=link)
+    # A boundary that base64 (A-Z a-z 0-9 + / =) cannot produce, so none needs searching for.
+    email = MIMEMultipart(
+        "alternative", boundary=f"=_settle_{message.idempotency_key}", policy=HEADER_POLICY
+    )
+    email["Subject"] = _header("Subject", _one_line(message.subject))
     email["From"] = mail_from
-    # Address() quotes or encodes the name as needed; formataddr() output re-parsed by the
-    # header registry can turn a name such as "张三 <x>" into a second address.
-    email["To"] = Address(display_name=_one_line(borrower.name), addr_spec=message.recipient or "")
+    email["To"] = _mailbox(_one_line(borrower.name), recipient)
     email["Date"] = format_datetime(utcnow())
     domain = parseaddr(mail_from)[1].rpartition("@")[2] or "settle.local"
     email["Message-ID"] = f"<{message.idempotency_key}@{domain}>"
     email["List-Unsubscribe"] = f"<{link}>"
     email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     email["Content-Language"] = "zh-CN" if message.locale == "zh_CN" else "en"
-    email.set_content(text)
-    email.add_alternative(html, subtype="html")
+    email.attach(MIMEText(text, "plain", "utf-8"))
+    email.attach(MIMEText(html, "html", "utf-8"))
     return email
