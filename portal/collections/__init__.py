@@ -22,3 +22,23 @@ def init_app(app: Flask) -> None:
     from portal.collections.strategy_routes import bp as collections_strategy_bp
 
     app.register_blueprint(collections_strategy_bp)
+    from portal.collections.contact_rules_routes import bp as contact_rules_bp
+
+    app.register_blueprint(contact_rules_bp)
+
+    @app.context_processor
+    def contact_rule_helpers():
+        from flask_babel import lazy_gettext as _l
+
+        from portal.messaging.contact_controls import contact_controls
+        from portal.messaging.rulebooks import BUILT_IN
+
+        return {
+            "contact_controls_for": contact_controls,
+            "rulebook_codes": list(BUILT_IN),
+            "hold_labels": {
+                "dispute": _l("Dispute"),
+                "complaint": _l("Complaint"),
+                "hardship_review": _l("Hardship review"),
+            },
+        }
