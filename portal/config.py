@@ -57,6 +57,8 @@ def load_config(env: Mapping[str, str], instance_path: str) -> dict:
         "SMTP_USERNAME": env.get("SMTP_USERNAME", ""),
         "SMTP_PASSWORD": env.get("SMTP_PASSWORD", ""),
         "SMTP_STARTTLS": _flag(env.get("SMTP_STARTTLS")),
+        # CA bundle to verify the SMTP server's certificate (default: the system's store).
+        "SMTP_CA_FILE": env.get("SMTP_CA_FILE", ""),
         "MAIL_FROM": env.get("MAIL_FROM", "Settle <no-reply@settle.local>"),
         "SMTP_TIMEOUT": int(env.get("SMTP_TIMEOUT", "10")),
         # Links in emails and texts point here (the unsubscribe link, "pay now").

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import Flask
+from flask import Flask, has_request_context
 from flask_babel import format_date, format_datetime, format_decimal, format_percent, get_locale
 
 from portal.auth.forms import EmptyForm
@@ -30,6 +30,8 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def layout_context():
+        if not has_request_context():  # emails rendered by workers use no page layout
+            return {}
         locale = get_locale()
         return {
             "empty_form": EmptyForm(formdata=None),  # never parses the request body

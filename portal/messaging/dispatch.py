@@ -10,6 +10,7 @@ SQLite's single writer makes atomic.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from portal.auth.models import Channel
 from portal.extensions import db
@@ -27,6 +29,7 @@ from portal.messaging.models import Message, MessageStatus
 from portal.messaging.outbox import apply_decision, record_decision
 from portal.sqlutil import rows_affected
 
+log = logging.getLogger(__name__)
 RETRY_BASE = timedelta(minutes=1)
 # Phone calls are placed by people and logged, never dispatched.
 DISPATCHED_CHANNELS = {Channel.PORTAL, Channel.EMAIL, Channel.SMS}
@@ -99,6 +102,11 @@ def deliver_claimed(
     if not messages:
         return report
     borrowers = load_borrower_contexts({m.borrower_id for m in messages}, clock())
+    # Each message commits on its own; reloading the whole claim after every commit would make
+    # a batch quadratic. The claimed rows are this worker's alone until it finishes.
+    session = db.session()  # the scoped session's current Session
+    expire_on_commit = session.expire_on_commit
+    session.expire_on_commit = False
     max_attempts = current_app.config["MESSAGE_MAX_ATTEMPTS"]
     opened: set[Channel] = set()
     try:
@@ -133,7 +141,16 @@ def deliver_claimed(
                 opened.add(message.channel)
             try:
                 message.provider_reference = adapter.send(message, borrower)
-            except DeliveryError as error:
+            except Exception as raised:  # any failure is this message's, never the batch's
+                error = (
+                    raised
+                    if isinstance(raised, DeliveryError)
+                    else DeliveryError(f"{type(raised).__name__}: {raised}")
+                )
+                if not isinstance(raised, DeliveryError):
+                    log.exception("channel %s failed on message %s", message.channel, message.id)
+                if isinstance(raised, SQLAlchemyError):
+                    db.session.rollback()  # the adapter's own writes are undone; the claim stays
                 message.last_error = error.reason
                 if error.permanent or message.attempts >= max_attempts:
                     message.status = MessageStatus.DEAD
@@ -155,6 +172,7 @@ def deliver_claimed(
             )
         db.session.commit()
     finally:
+        session.expire_on_commit = expire_on_commit
         for channel in opened:
             adapters[channel].close()
     return report
@@ -184,7 +202,8 @@ def dispatch_due(
 
 def sweep_stuck(now: datetime, older_than: timedelta | None = None) -> int:
     """Put messages whose worker died back in the queue; returns how many. Commits."""
-    older_than = older_than or timedelta(minutes=current_app.config["MESSAGE_STUCK_MINUTES"])
+    if older_than is None:
+        older_than = timedelta(minutes=current_app.config["MESSAGE_STUCK_MINUTES"])
     result = db.session.execute(
         update(Message)
         .where(Message.status == MessageStatus.SENDING, Message.claimed_at < now - older_than)

@@ -53,10 +53,14 @@ def live_server(app):
         db.session.commit()
         dispatch_due(utcnow, channels={Channel.PORTAL})  # as `demo seed` does
     server = make_server("127.0.0.1", _free_port(), app, threaded=True)
+    # Track request threads so server_close() waits for them: none may still hold a database
+    # connection when the app's connection pool is closed after the test.
+    server.daemon_threads = False
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
+    server.server_close()
     thread.join(timeout=5)
 
 

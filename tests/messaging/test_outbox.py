@@ -204,3 +204,30 @@ def test_sweeper_requeues_messages_of_a_dead_worker(borrower, spies):
     assert sweep_stuck(NOON_SHANGHAI + timedelta(minutes=11), timedelta(minutes=10)) == 1
     dispatch_due(lambda: NOON_SHANGHAI + timedelta(minutes=11), adapters=spies)
     assert spies[Channel.PORTAL].sent == [message.id]
+
+
+def test_an_unexpected_channel_error_fails_only_that_message(borrower, spies):
+    """A bug in one adapter marks that message failed (retried later); the batch goes on."""
+    broken = _enqueue(borrower, Channel.EMAIL)
+    fine = _enqueue(borrower, Channel.PORTAL)
+
+    def explode(message, context):
+        raise RuntimeError("adapter bug")
+
+    spies[Channel.EMAIL].send = explode
+    report = dispatch_due(lambda: NOON_SHANGHAI, adapters=spies)
+    db.session.refresh(broken)
+    db.session.refresh(fine)
+    assert (report.failed, report.sent) == (1, 1)
+    assert broken.status is MessageStatus.FAILED
+    assert broken.last_error == "RuntimeError: adapter bug"
+    assert fine.status is MessageStatus.SENT
+
+
+def test_sweeping_with_no_grace_requeues_every_claim(borrower):
+    """sweep_stuck(timedelta(0)) takes back every claim, as its argument says."""
+    message = _enqueue(borrower, Channel.PORTAL)
+    dispatch_module.claim_batch(NOON_SHANGHAI, 10)
+    assert sweep_stuck(NOON_SHANGHAI + timedelta(seconds=1), timedelta(0)) == 1
+    db.session.refresh(message)
+    assert message.status is MessageStatus.QUEUED
