@@ -25,6 +25,7 @@ SCHEDULE: dict[str, float] = {
     "messaging.sweep": 60.0,
     "messaging.dispatch": 15.0,
     "messaging.reminders": 3600.0,
+    "collections.run": 3600.0,
 }
 
 
@@ -54,7 +55,8 @@ def celery_init_app(app: Flask) -> Celery:
     )
     celery.set_default()
     app.extensions["celery"] = celery
-    import portal.messaging.tasks  # noqa: F401  (registers the tasks)
+    import portal.collections.tasks  # noqa: F401  (registers the tasks)
+    import portal.messaging.tasks  # noqa: F401
 
     return celery
 
@@ -107,6 +109,7 @@ def init_app(app: Flask) -> None:
     celery_init_app(app)
     if not app.config["IN_PROCESS_WORKER"] or app.config.get("TESTING"):
         return
+    from portal.collections.tasks import collections_run_task
     from portal.messaging.tasks import dispatch_task, reminders_task, sweep_task
 
     worker = InProcessWorker(
@@ -115,6 +118,7 @@ def init_app(app: Flask) -> None:
             "messaging.sweep": sweep_task,
             "messaging.dispatch": dispatch_task,
             "messaging.reminders": reminders_task,
+            "collections.run": collections_run_task,
         },
     )
     app.extensions["in_process_worker"] = worker

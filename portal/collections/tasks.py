@@ -1,0 +1,27 @@
+"""Celery tasks of collections; each wraps one service call."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+
+from celery import shared_task
+from flask import current_app
+
+from portal.collections.run import RunInProgress, run_collections
+from portal.timeutil import local_today, utcnow
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(name="collections.run")
+def collections_run_task() -> dict | None:
+    """Today's run (in DEFAULT_TIMEZONE). Scheduled hourly: re-running a day changes nothing,
+    and the first run after local midnight does the day's work. Commits per step."""
+    now = utcnow()
+    try:
+        report = run_collections(local_today(current_app.config["DEFAULT_TIMEZONE"], now), now=now)
+    except RunInProgress:
+        log.info("collections run already in progress; skipped")
+        return None
+    return asdict(report)
