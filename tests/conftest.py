@@ -37,6 +37,8 @@ def base_config(database_url: str) -> dict:
         "SECRET_KEY": "test-secret",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "REDIS_URL": None,
+        # Tests drive the tasks themselves; no background thread may touch their database.
+        "IN_PROCESS_WORKER": False,
         "RATELIMIT_STORAGE_URI": "memory://",
         "SERVER_NAME": None,
         "DEFAULT_LOCALE": "zh_CN",

@@ -8,7 +8,7 @@ from dataclasses import asdict
 from celery import shared_task
 from flask import current_app
 
-from portal.collections.run import RunInProgress, run_collections
+from portal.collections.run import RunInProgress, RunRefused, run_collections
 from portal.timeutil import local_today, utcnow
 
 log = logging.getLogger(__name__)
@@ -23,5 +23,8 @@ def collections_run_task() -> dict | None:
         report = run_collections(local_today(current_app.config["DEFAULT_TIMEZONE"], now), now=now)
     except RunInProgress:
         log.info("collections run already in progress; skipped")
+        return None
+    except RunRefused as refused:  # e.g. no loans yet: nothing to evaluate today
+        log.info("collections run skipped: %s", refused)
         return None
     return asdict(report)
