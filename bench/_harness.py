@@ -27,7 +27,8 @@ from sqlalchemy.pool import NullPool
 from portal import create_app
 
 # The only PostgreSQL database a benchmark may wipe (DROP SCHEMA public CASCADE).
-THROWAWAY_PG_DATABASE = "test"
+# The only PostgreSQL databases a benchmark may wipe (it drops their public schema).
+THROWAWAY_PG_DATABASES = ("test", "bench", "test_bench")
 MAX_COUNT = 1_000_000  # upper bound for every "how many" option: every loop stays bounded
 
 
@@ -57,8 +58,8 @@ def add_database_option(parser: argparse.ArgumentParser) -> None:
         "--database-url",
         default=None,
         help="SQLAlchemy URL of a throwaway database (default: a fresh SQLite file in a temp "
-        f"dir). PostgreSQL: only a database named {THROWAWAY_PG_DATABASE!r}, whose public "
-        "schema is dropped and recreated.",
+        f"dir). PostgreSQL: only a database named {' or '.join(THROWAWAY_PG_DATABASES)}, "
+        "whose public schema is dropped and recreated.",
     )
 
 
@@ -90,12 +91,12 @@ def _check_fresh_sqlite(url: URL) -> None:
 
 
 def _reset_postgres(url: URL) -> None:
-    """Empty the throwaway database: only one named ``test`` may be wiped."""
-    if url.database != THROWAWAY_PG_DATABASE:
+    """Empty a throwaway database (one of THROWAWAY_PG_DATABASES); refuse any other."""
+    if url.database not in THROWAWAY_PG_DATABASES:
         raise BenchError(
             f"refusing to wipe PostgreSQL database {url.database!r}: the benchmark recreates "
             f"the public schema, which it only does in a database named "
-            f"{THROWAWAY_PG_DATABASE!r}"
+            f"{' or '.join(THROWAWAY_PG_DATABASES)}"
         )
     progress(f"resetting schema public in {url.render_as_string(hide_password=True)}")
     engine = create_engine(url, poolclass=NullPool, isolation_level="AUTOCOMMIT")

@@ -82,7 +82,6 @@ from sqlalchemy import (
     and_,
     case,
     cast,
-    create_engine,
     func,
     insert,
     literal,
@@ -91,9 +90,6 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
-from sqlalchemy.pool import NullPool
 
 from portal.auth.models import BorrowerProfile, Role, User
 from portal.auth.services import create_user
@@ -106,7 +102,6 @@ from portal.loans.schedule import add_months
 
 AS_OF = date(2026, 11, 28)
 NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai on AS_OF
-PG_DATABASES = ("bench", "test_bench")  # the only PostgreSQL databases this script may wipe
 MAX_AGE_DAYS = 540  # loans are disbursed 1..540 days before AS_OF
 TERMS = (3, 6, 9, 12)
 CURRENT, PAID_OFF = 52, 55  # behaviour classes out of 100 (see fill_loan_shapes)
@@ -165,34 +160,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 # --- Database ------------------------------------------------------------------------------
-
-
-def resolve_database(database_url: str | None, temp_dir: str) -> URL:
-    """SQLite through the harness; PostgreSQL only in a database named bench or test_bench."""
-    if database_url is None:
-        return prepare_database(None, temp_dir)
-    try:
-        url = make_url(database_url)
-    except ArgumentError as error:
-        raise BenchError(f"not a database URL: {database_url!r}") from error
-    if url.get_backend_name() != "postgresql":
-        return prepare_database(database_url, temp_dir)
-    if url.database not in PG_DATABASES:
-        raise BenchError(
-            f"refusing to wipe PostgreSQL database {url.database!r}: this benchmark drops the "
-            f"public schema, which it only does in a database named {' or '.join(PG_DATABASES)}"
-        )
-    if url.drivername == "postgresql":
-        url = url.set(drivername="postgresql+psycopg")
-    progress(f"resetting schema public in {url.render_as_string(hide_password=True)}")
-    engine = create_engine(url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as connection:
-            connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-    finally:
-        engine.dispose()
-    return url
 
 
 def on_postgres() -> bool:
@@ -667,7 +634,7 @@ def summary(
 
 def benchmark(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="settle-bench-") as temp_dir:
-        url = resolve_database(args.database_url, temp_dir)
+        url = prepare_database(args.database_url, temp_dir)
         app = migrated_app(url)
         try:
             generated = generate(app, args.loans)

@@ -49,6 +49,7 @@ from typing import Any
 
 from _harness import (
     BenchError,
+    add_database_option,
     count_option,
     dispose,
     emit,
@@ -61,10 +62,7 @@ from _harness import (
     run_main,
 )
 from flask import Flask
-from sqlalchemy import create_engine, func, insert, select, text
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
-from sqlalchemy.pool import NullPool
+from sqlalchemy import func, insert, select
 
 from portal.auth.models import BorrowerProfile, Channel, ContactPreference, Role, User
 from portal.extensions import db
@@ -77,7 +75,6 @@ from portal.messaging.templates import latest_version, render
 CLOCK = datetime(2026, 11, 30, 3, 0, tzinfo=UTC)  # 11:00 in Shanghai
 BATCH_SIZE = 500
 TARGET_RATIO = 0.5
-PG_DATABASES = ("bench", "test_bench")  # the only PostgreSQL databases this script may wipe
 SINK_HOST = "127.0.0.1"
 CHUNK = 5_000
 NAME_MARK = "\x00name\x00"
@@ -141,34 +138,6 @@ class Sink:
 
 
 # --- Database and data ----------------------------------------------------------------------
-
-
-def resolve_database(database_url: str | None, temp_dir: str) -> URL:
-    """SQLite through the harness; PostgreSQL only in a database named bench or test_bench."""
-    if database_url is None:
-        return prepare_database(None, temp_dir)
-    try:
-        url = make_url(database_url)
-    except ArgumentError as error:
-        raise BenchError(f"not a database URL: {database_url!r}") from error
-    if url.get_backend_name() != "postgresql":
-        return prepare_database(database_url, temp_dir)
-    if url.database not in PG_DATABASES:
-        raise BenchError(
-            f"refusing to wipe PostgreSQL database {url.database!r}: this benchmark drops the "
-            f"public schema, which it only does in a database named {' or '.join(PG_DATABASES)}"
-        )
-    if url.drivername == "postgresql":
-        url = url.set(drivername="postgresql+psycopg")
-    progress(f"resetting schema public in {url.render_as_string(hide_password=True)}")
-    engine = create_engine(url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as connection:
-            connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-    finally:
-        engine.dispose()
-    return url
 
 
 def _chunks(rows: list[dict[str, Any]]):
@@ -308,7 +277,7 @@ def dispatch_all(expected: int, profile: bool) -> tuple[float, DispatchReport]:
 def benchmark(args: argparse.Namespace) -> int:
     count = args.messages
     with tempfile.TemporaryDirectory(prefix="settle-bench-") as temp_dir:
-        url = resolve_database(args.database_url, temp_dir)
+        url = prepare_database(args.database_url, temp_dir)
         with Sink() as sink:
             app = migrated_app(url)
             app.config.update(
@@ -376,13 +345,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--messages", type=count_option(), default=100_000, help="emails to send (each side)"
     )
-    parser.add_argument(
-        "--database-url",
-        default=None,
-        help="SQLAlchemy URL of a throwaway database (default: a fresh SQLite file in a temp "
-        f"dir). PostgreSQL: only a database named {' or '.join(PG_DATABASES)}, whose public "
-        "schema is dropped and recreated.",
-    )
+    add_database_option(parser)
     parser.add_argument(
         "--profile", action="store_true", help="cProfile the dispatch; print to stderr"
     )
