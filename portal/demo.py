@@ -53,7 +53,7 @@ BUCKET_DPD = {
     "1-30": (3, 28),
     "31-60": (33, 58),
     "61-90": (63, 88),
-    "90+": (95, 170),
+    "91-180": (95, 170),
 }
 TIMEZONES = ("Asia/Shanghai",) * 8 + ("Asia/Hong_Kong", "Asia/Singapore")
 

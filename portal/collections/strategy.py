@@ -107,6 +107,11 @@ class Strategy:
     def buckets(self) -> list[dict]:
         return self.settings["buckets"]
 
+    @property
+    def bucket_edges(self) -> list[tuple[str, int]]:
+        """(name, lowest days past due) of each bucket, ascending."""
+        return [(bucket["name"], bucket["min_dpd"]) for bucket in self.buckets]
+
     def stage(self, number: int) -> dict:
         return next(s for s in self.settings["stages"] if s["stage"] == number)
 

@@ -228,16 +228,6 @@ def loan_of_borrower(borrower_id: int, loan_id: int) -> Loan:
     return loan
 
 
-# Delinquency buckets by days past due; step 3 makes these configurable per strategy.
-BUCKETS: tuple[tuple[str, int, int | None], ...] = (
-    ("current", 0, 0),
-    ("1-30", 1, 30),
-    ("31-60", 31, 60),
-    ("61-90", 61, 90),
-    ("90+", 91, None),
-)
-
-
 @dataclass(frozen=True)
 class BucketTotal:
     bucket: str
@@ -246,8 +236,12 @@ class BucketTotal:
     currency: str
 
 
-def portfolio_by_bucket(today: date) -> list[BucketTotal]:
-    """Active loans and their outstanding balance per delinquency bucket, in one SQL query."""
+def portfolio_by_bucket(today: date, buckets: list[tuple[str, int]]) -> list[BucketTotal]:
+    """Active loans and their outstanding balance per delinquency bucket, in one SQL query.
+
+    ``buckets`` are (name, lowest days past due) in ascending order, as the collection strategy
+    in force defines them; loans with nothing past due count as "current".
+    """
     outstanding = (
         Installment.principal_due
         + Installment.interest_due
@@ -268,7 +262,7 @@ def portfolio_by_bucket(today: date) -> list[BucketTotal]:
     )
     # Bucket edges as dates, so the comparison is portable (no date arithmetic in SQL).
     whens = []
-    for name, low, _high in reversed(BUCKETS[1:]):
+    for name, low in reversed(buckets):
         whens.append((per_loan.c.oldest_unpaid_due <= today - timedelta(days=low), name))
     bucket = case(*whens, else_="current").label("bucket")
     rows = db.session.execute(
@@ -282,5 +276,5 @@ def portfolio_by_bucket(today: date) -> list[BucketTotal]:
     return [
         BucketTotal(name, *found.get((name, currency), (0, 0)), currency)
         for currency in currencies
-        for name, _low, _high in BUCKETS
+        for name in ["current", *(name for name, _low in buckets)]
     ]
