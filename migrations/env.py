@@ -36,6 +36,11 @@ def run_migrations_online():
     configure_args = dict(current_app.extensions["migrate"].configure_args)
     configure_args.setdefault("process_revision_directives", skip_empty_autogenerate)
     with db.engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            # Batch migrations rebuild tables by copy-and-drop, which enforced foreign keys
+            # would refuse (or cascade); the pragma only takes effect outside a transaction.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         context.configure(connection=connection, target_metadata=db.metadata, **configure_args)
         with context.begin_transaction():
             context.run_migrations()

@@ -30,11 +30,13 @@ def create_app(config: Mapping | None = None) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
+    from portal.database import configure_engines
     from portal.dbtypes import render_migration_type
     from portal.extensions import babel, csrf, db, limiter, migrate, socketio
     from portal.i18n import select_locale, select_timezone
 
     db.init_app(app)
+    configure_engines(app)
     migrate.init_app(
         app,
         db,
