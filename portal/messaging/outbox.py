@@ -141,6 +141,32 @@ def apply_decision(message: Message, decision: Decision) -> None:
         message.not_before = decision.not_before or message.not_before
 
 
+def decision_values(
+    message: Message | None,
+    decision: Decision,
+    borrower: BorrowerContext,
+    now: datetime,
+    actor_id: int | None,
+    *,
+    channel: Channel | None = None,
+    kind=None,
+) -> dict:
+    """The contact_decision row for a guard decision, with its rule and the rulebook version."""
+    return {
+        "borrower_id": borrower.borrower_id,
+        "message_id": message.id if message is not None else None,
+        "channel": channel or message.channel,  # type: ignore[union-attr]
+        "kind": kind or message.kind,  # type: ignore[union-attr]
+        "outcome": decision.outcome.value,
+        "rule": decision.rule,
+        "rulebook": borrower.rulebook.code,
+        "rulebook_version": borrower.rulebook.version,
+        "not_before": decision.not_before,
+        "decided_at": now,
+        "decided_by": actor_id,
+    }
+
+
 def record_decision(
     message: Message | None,
     decision: Decision,
@@ -153,17 +179,7 @@ def record_decision(
 ) -> ContactDecisionRecord:
     """Keep the guard's decision, with its rule and the rulebook version, for the record."""
     row = ContactDecisionRecord(
-        borrower_id=borrower.borrower_id,
-        message_id=message.id if message is not None else None,
-        channel=channel or message.channel,  # type: ignore[union-attr]
-        kind=kind or message.kind,  # type: ignore[union-attr]
-        outcome=decision.outcome.value,
-        rule=decision.rule,
-        rulebook=borrower.rulebook.code,
-        rulebook_version=borrower.rulebook.version,
-        not_before=decision.not_before,
-        decided_at=now,
-        decided_by=actor_id,
+        **decision_values(message, decision, borrower, now, actor_id, channel=channel, kind=kind)
     )
     db.session.add(row)
     return row
