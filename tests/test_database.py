@@ -13,13 +13,11 @@ pytestmark = pytest.mark.skipif(ON_POSTGRES, reason="SQLite connection settings"
 
 
 def test_sqlite_enforces_foreign_keys(app_ctx):
+    orphan = text(
+        "INSERT INTO borrower_profile (user_id, customer_number) VALUES (987654, 'C-none')"
+    )
     with pytest.raises(IntegrityError):
-        db.session.execute(
-            text(
-                "INSERT INTO borrower_profile (user_id, customer_number) VALUES (987654, 'C-none')"
-            )
-        )
-        db.session.flush()
+        db.session.execute(orphan)
 
 
 def test_sqlite_uses_write_ahead_logging(app_ctx):
