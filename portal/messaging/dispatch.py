@@ -3,9 +3,10 @@
 Delivery is at-least-once with the smallest possible window for a repeat: a batch is claimed
 (``sending``) and committed first, the guard's decisions on the whole claim are committed next,
 then each message is committed as sent right after its channel accepted it. A worker that dies
-leaves its claimed rows in ``sending``; the sweeper puts them back in the queue after MESSAGE_STUCK_MINUTES. On PostgreSQL the claim uses ``FOR UPDATE SKIP
-LOCKED``, so concurrent workers take different rows; on SQLite the claim is one UPDATE, which
-SQLite's single writer makes atomic.
+leaves its claimed rows in ``sending``; the sweeper puts them back in the queue after
+MESSAGE_STUCK_MINUTES. On PostgreSQL the claim uses ``FOR UPDATE SKIP LOCKED``, so concurrent
+workers take different rows; on SQLite the claim is one UPDATE, which SQLite's single writer
+makes atomic.
 """
 
 from __future__ import annotations
@@ -56,8 +57,8 @@ class DispatchReport:
 # The hot path, once per message sent: a prepared Core UPDATE by key, not an ORM flush (about
 # a third of the cost; see bench/messaging_dispatch.py).
 MARK_SENT = (
-    update(Message.__table__)
-    .where(Message.__table__.c.id == bindparam("message_id"))
+    update(Message)
+    .where(Message.id == bindparam("message_id"))
     .values(
         status=MessageStatus.SENT,
         sent_at=bindparam("sent_at"),
