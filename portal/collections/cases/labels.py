@@ -89,6 +89,7 @@ RULE_LABELS = {
     "cease_contact": _l("the borrower asked us to stop contacting them"),
     "hold": _l("contact is on hold"),
     "opt_out": _l("the borrower opted out of this channel"),
+    "emergency_contact_opt_out": _l("the emergency contact asked us to stop texting them"),
     "third_party_not_allowed": _l("third parties may not be contacted"),
     "third_party_borrower_reachable": _l("the borrower is reachable"),
     "quiet_hours": _l("outside the contact hours"),
