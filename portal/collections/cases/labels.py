@@ -15,10 +15,12 @@ from portal.collections.models import (
     PromiseStatus,
     Willingness,
 )
+from portal.messaging.emergency_contacts import RELATIONSHIPS
 from portal.messaging.models import CallOutcome
 from portal.messaging.staff import labels as messaging_labels
 
 MESSAGE_STATUS_LABELS = messaging_labels.STATUS_LABELS
+RELATIONSHIP_LABELS = RELATIONSHIPS
 
 CASE_STATUS_LABELS = {
     CaseStatus.OPEN.value: _l("Open"),
