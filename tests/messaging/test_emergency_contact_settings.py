@@ -106,6 +106,17 @@ def test_a_bad_phone_number_is_refused_in_english_and_the_input_is_kept(app, cli
     assert _contacts(app, borrower.id) == []
 
 
+def test_the_phone_error_is_in_chinese_for_a_chinese_borrower(app, client, make_user):
+    """The same refusal, localized."""
+    login(client, make_user(Role.BORROWER, locale="zh_CN"))
+
+    response = _add(client, phone="12345")
+
+    assert response.status_code == 422
+    assert "请输入带国家代码的手机号码" in page_text(response)
+    assert _value(response.get_data(as_text=True), "phone") == "12345"
+
+
 def test_the_borrowers_own_number_is_refused_next_to_the_phone_field(app, client, borrower):
     """The service's refusal appears like a form error, and nothing is saved."""
     response = _add(client, phone="+8613800138000")
