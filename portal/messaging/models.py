@@ -243,7 +243,8 @@ class EmergencyContact(Model):
 
 
 class InboundSms(Model):
-    """A text a borrower sent us (STOP, HELP...), kept once per provider message id."""
+    """A text sent to us (STOP, START, HELP...) by a borrower, an emergency contact or anyone,
+    kept once per provider message id."""
 
     __tablename__ = "inbound_sms"
 
