@@ -26,7 +26,7 @@ def _e164(form, field) -> None:
 
 class EmergencyContactForm(FlaskForm):
     name = StringField(
-        _l("Name"),
+        _l("Full name"),
         filters=[lambda value: value.strip() if isinstance(value, str) else value],
         validators=[
             DataRequired(message=_l("Please enter their name.")),
