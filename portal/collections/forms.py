@@ -142,6 +142,10 @@ class MessageForm(FlaskForm):
     channel = SelectField(_l("Channel"), choices=_choices(MESSAGE_CHANNEL_LABELS))
 
 
+class EmergencyMessageForm(FlaskForm):
+    """Asking an emergency contact to pass on a message: the contact is in the URL."""
+
+
 class CallbackForm(FlaskForm):
     callback_at = DateTimeLocalField(
         _l("Call back at (the borrower's time)"),

@@ -3,7 +3,7 @@
 Endpoints (blueprint ``collections_staff``, under /staff/collections), collectors and admins:
 ``queue``, ``case``, ``reveal``, and the actions in ``portal/collections/cases/action_routes.py``
 (``log_call``, ``record_promise``, ``add_note``, ``send_message``, ``set_callback``,
-``record_assessment``); admins only: ``assign``.
+``record_assessment``, ``message_emergency_contact``); admins only: ``assign``.
 
 Each POST parses its form, authorizes the case, calls one service and commits once.
 """
@@ -50,6 +50,7 @@ FORMS: dict[str, type[FlaskForm]] = {
     "message": forms.MessageForm,
     "callback": forms.CallbackForm,
     "assessment": forms.AssessmentForm,
+    "emergency": forms.EmergencyMessageForm,
 }
 
 

@@ -22,6 +22,9 @@ def init_app(app: Flask) -> None:
     from portal.messaging.preference_routes import bp as contact_settings_bp
 
     app.register_blueprint(contact_settings_bp)
+    from portal.messaging.emergency_contact_routes import bp as emergency_contacts_bp
+
+    app.register_blueprint(emergency_contacts_bp)
     from portal.messaging.staff import bp as messaging_staff_bp
 
     app.register_blueprint(messaging_staff_bp)

@@ -125,10 +125,7 @@ def _decide_claim(
             channel=message.channel,
             now=now,
             facts=borrower.facts(
-                message.channel,
-                now,
-                to_third_party=message.emergency_contact_id is not None,
-                third_party_address=message.recipient,
+                message.channel, now, emergency_contact_id=message.emergency_contact_id
             ),
             rules=borrower.rulebook,
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -11,11 +11,29 @@ from sqlalchemy import select
 from portal.auth.models import BorrowerProfile, Channel, ContactPreference, User
 from portal.extensions import db
 from portal.messaging.guard import ContactFacts
-from portal.messaging.models import CallOutcome, ContactHold, Message, MessageStatus
+from portal.messaging.models import (
+    CallOutcome,
+    ContactHold,
+    EmergencyContact,
+    Message,
+    MessageStatus,
+)
 from portal.messaging.rulebooks import RulebookSettings, current_rulebook, lender_rulebook_code
 
 COUNTED_STATUSES = (MessageStatus.SENDING, MessageStatus.SENT, MessageStatus.DELIVERED)
 LOOKBACK = timedelta(days=8)  # enough for "7 rolling days" plus a local day either side
+
+
+@dataclass(frozen=True)
+class EmergencyContactState:
+    """What the guard needs about one emergency contact (removed ones too: queued messages
+    may still name them)."""
+
+    id: int
+    name: str
+    phone: str
+    removed: bool
+    opted_out: bool
 
 
 @dataclass
@@ -33,6 +51,7 @@ class BorrowerContext:
     opted_out: set[Channel]
     open_holds: tuple[str, ...]
     history: list[tuple[Channel, datetime, CallOutcome | None, bool]]  # channel, at, call, read
+    emergency_contacts: dict[int, EmergencyContactState] = field(default_factory=dict)
 
     def address_for(self, channel: Channel) -> str | None:
         if channel is Channel.EMAIL:
@@ -41,20 +60,29 @@ class BorrowerContext:
             return self.phone
         return None
 
+    def emergency_contact_phone(self, contact_id: int) -> str | None:
+        """The number of one of this borrower's contacts; None if removed or not theirs."""
+        contact = self.emergency_contacts.get(contact_id)
+        return contact.phone if contact is not None and not contact.removed else None
+
     def facts(
-        self,
-        channel: Channel,
-        now: datetime,
-        *,
-        to_third_party: bool = False,
-        third_party_address: str | None = None,
+        self, channel: Channel, now: datetime, *, emergency_contact_id: int | None = None
     ) -> ContactFacts:
+        """The facts for a contact with the borrower, or with one of their emergency contacts."""
         on_channel = [at for ch, at, _, _ in self.history if ch is channel]
         calls = [(at, outcome) for ch, at, outcome, _ in self.history if ch is Channel.PHONE]
-        address = third_party_address if to_third_party else self.address_for(channel)
+        to_third_party = emergency_contact_id is not None
+        if emergency_contact_id is not None:
+            address = self.emergency_contact_phone(emergency_contact_id)
+            contact = self.emergency_contacts.get(emergency_contact_id)
+            contact_opted_out = contact is not None and contact.opted_out
+        else:
+            address = self.address_for(channel)
+            contact_opted_out = False
         return ContactFacts(
             timezone=self.timezone,
-            has_address=channel is Channel.PORTAL or bool(address),
+            # A portal notice reaches the borrower only: a third party needs their number.
+            has_address=(channel is Channel.PORTAL and not to_third_party) or bool(address),
             channel_opted_out=channel in self.opted_out,
             cease_contact=self.cease_contact,
             open_holds=self.open_holds,
@@ -68,6 +96,7 @@ class BorrowerContext:
             ],
             to_third_party=to_third_party,
             borrower_unreachable=self._unreachable(now),
+            third_party_opted_out=contact_opted_out,
         )
 
     def record_contact(self, channel: Channel, at: datetime) -> None:
@@ -95,7 +124,7 @@ class BorrowerContext:
 
 
 def load_borrower_contexts(borrower_ids: set[int], now: datetime) -> dict[int, BorrowerContext]:
-    """Contexts for every borrower in ``borrower_ids``: five queries whatever their number."""
+    """Contexts for every borrower in ``borrower_ids``: six queries whatever their number."""
     if not borrower_ids:
         return {}
     ids = sorted(borrower_ids)
@@ -143,6 +172,24 @@ def load_borrower_contexts(borrower_ids: set[int], now: datetime) -> dict[int, B
         )
     ):
         history[borrower_id].append((channel, sent_at, outcome, read_at is not None))
+    contacts: dict[int, dict[int, EmergencyContactState]] = defaultdict(dict)
+    for contact in db.session.execute(
+        select(
+            EmergencyContact.id,
+            EmergencyContact.borrower_id,
+            EmergencyContact.name,
+            EmergencyContact.phone,
+            EmergencyContact.removed_at,
+            EmergencyContact.opted_out_at,
+        ).where(EmergencyContact.borrower_id.in_(ids))
+    ):
+        contacts[contact.borrower_id][contact.id] = EmergencyContactState(
+            id=contact.id,
+            name=contact.name,
+            phone=contact.phone,
+            removed=contact.removed_at is not None,
+            opted_out=contact.opted_out_at is not None,
+        )
     lender_code = lender_rulebook_code()
     rulebooks: dict[str, RulebookSettings] = {}
 
@@ -165,6 +212,7 @@ def load_borrower_contexts(borrower_ids: set[int], now: datetime) -> dict[int, B
             opted_out=opted_out[row.id],
             open_holds=tuple(holds[row.id]),
             history=history[row.id],
+            emergency_contacts=contacts[row.id],
         )
         for row in rows
     }

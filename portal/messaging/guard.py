@@ -46,6 +46,8 @@ class ContactFacts:
     connected_calls: list[datetime] = field(default_factory=list)
     to_third_party: bool = False
     borrower_unreachable: bool = False
+    # The emergency contact themselves texted STOP (their own choice, whatever the borrower's).
+    third_party_opted_out: bool = False
 
 
 def decide(
@@ -59,6 +61,9 @@ def decide(
     """Decide one contact. Rules run from the most to the least final: blocks, then deferrals."""
     if not facts.has_address:
         return Decision(Outcome.BLOCK, "no_address")
+    if facts.to_third_party and facts.third_party_opted_out:
+        # First among the blocks: it is the recipient's own refusal, and it never expires.
+        return Decision(Outcome.BLOCK, "emergency_contact_opt_out")
     if kind is ContactKind.REQUIRED_NOTICE and not facts.to_third_party:
         # Receipts and confirmations: no opt-out, cap or hold may stop them.
         return Decision(Outcome.SEND, "required_notice")

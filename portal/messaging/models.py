@@ -234,12 +234,17 @@ class EmergencyContact(Model):
         ForeignKey("borrower_profile.user_id", ondelete="CASCADE"), index=True
     )
     name: Mapped[str] = mapped_column(String(120))
-    phone: Mapped[str] = mapped_column(String(20))
+    phone: Mapped[str] = mapped_column(String(20), index=True)  # E.164; inbound STOP looks it up
     relationship_to_borrower: Mapped[str] = mapped_column(String(40))
+    # The contact texted STOP: the guard blocks every further message to them until START.
+    opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Removed by the borrower. Kept, not deleted: messages already sent name this row.
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class InboundSms(Model):
-    """A text a borrower sent us (STOP, HELP...), kept once per provider message id."""
+    """A text sent to us (STOP, START, HELP...) by a borrower, an emergency contact or anyone,
+    kept once per provider message id."""
 
     __tablename__ = "inbound_sms"
 
@@ -249,7 +254,7 @@ class InboundSms(Model):
     body: Mapped[str] = mapped_column(String(1600))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     borrower_id: Mapped[int | None] = mapped_column(ForeignKey("borrower_profile.user_id"))
-    action: Mapped[str] = mapped_column(String(20), default="none")  # opt_out / none
+    action: Mapped[str] = mapped_column(String(20), default="none")  # opt_out / opt_in / none
 
 
 class SmsLog(Model):

@@ -23,7 +23,6 @@ from portal.messaging.guard import Decision, Outcome, decide
 from portal.messaging.models import (
     ContactDecisionRecord,
     ContactKind,
-    EmergencyContact,
     Message,
     MessageStatus,
 )
@@ -52,7 +51,8 @@ def enqueue(
     """Write one message to the outbox: queued, deferred (queued with a later ``not_before``)
     or blocked with the guard's rule. Idempotent on ``dedupe_key``. Flushes; caller commits.
 
-    Raises BorrowerNotFound, TemplateMissing, RenderFailed (a variable missing).
+    Raises BorrowerNotFound, TemplateMissing, RenderFailed (a variable missing), NotFound (an
+    emergency contact that is not the borrower's, or was removed).
     """
     if dedupe_key is not None:
         existing = db.session.scalar(select(Message).where(Message.dedupe_key == dedupe_key))
@@ -81,10 +81,10 @@ def enqueue(
 
     recipient = borrower.address_for(channel)
     if emergency_contact_id is not None:
-        contact = db.session.get(EmergencyContact, emergency_contact_id)
-        if contact is None or contact.borrower_id != borrower_id:
+        # Only the borrower's own contacts, and none they removed.
+        recipient = borrower.emergency_contact_phone(emergency_contact_id)
+        if recipient is None:
             raise NotFound()
-        recipient = contact.phone
     message = Message(
         idempotency_key=uuid.uuid4().hex,
         dedupe_key=dedupe_key,
@@ -116,12 +116,7 @@ def enqueue(
             kind=spec.kind,
             channel=channel,
             now=now,
-            facts=borrower.facts(
-                channel,
-                now,
-                to_third_party=emergency_contact_id is not None,
-                third_party_address=recipient,
-            ),
+            facts=borrower.facts(channel, now, emergency_contact_id=emergency_contact_id),
             rules=borrower.rulebook,
         )
     apply_decision(message, decision)

@@ -15,9 +15,13 @@ Delivery reports (Twilio ``MessageStatus``):
   know are ignored too.
 
 Inbound texts are stored once per provider message id, so a provider retry of the same STOP is
-a no-op. An opt-out keyword (see ``OPT_OUT_KEYWORDS``) from a number that is some borrower's
-phone (exact E.164 match) opts every borrower with that phone out of SMS: texts to any of them
-would reach the person who asked us to stop.
+a no-op. Numbers are matched exactly (E.164). An opt-out keyword (see ``OPT_OUT_KEYWORDS``)
+opts every borrower with that phone out of SMS, and records the opt-out of every emergency
+contact with that number: texts to any of them would reach the person who asked us to stop.
+An opt-in keyword (``OPT_IN_KEYWORDS``: Twilio's own START, UNSTOP, YES, so that our record
+agrees with the block Twilio keeps on its side) turns SMS back on for those borrowers and lifts
+those contacts' opt-out. There is no Chinese opt-in keyword: carriers have no standard one, and
+an accidental opt-in is worse than asking a borrower to use their settings page.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from portal.auth.models import BorrowerProfile, Channel
 from portal.extensions import db
+from portal.messaging.emergency_contacts import set_number_opt_out
 from portal.messaging.models import InboundSms, Message, MessageStatus
 from portal.messaging.unsubscribe import set_channel_preference
 
@@ -39,9 +44,11 @@ from portal.messaging.unsubscribe import set_channel_preference
 OPT_OUT_KEYWORDS = frozenset(
     {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "td", "t", "退订"}
 )
+OPT_IN_KEYWORDS = frozenset({"start", "unstop", "yes"})
 DELIVERED = "delivered"
 CARRIER_FAILURES = ("undelivered", "failed")
 OPT_OUT_SOURCE = "sms_stop"
+OPT_IN_SOURCE = "sms_start"
 
 
 @dataclass(frozen=True)
@@ -49,6 +56,9 @@ class InboundResult:
     inbound: InboundSms
     duplicate: bool  # the provider delivered this message id before: nothing was done again
     opted_out: tuple[int, ...] = ()  # borrowers whose SMS preference this text turned off
+    opted_in: tuple[int, ...] = ()  # borrowers whose SMS preference this text turned on again
+    contacts_opted_out: tuple[int, ...] = ()  # emergency contacts now opted out
+    contacts_opted_in: tuple[int, ...] = ()  # emergency contacts whose opt-out was lifted
 
 
 def apply_delivery_report(
@@ -77,15 +87,25 @@ def apply_delivery_report(
     return message
 
 
+def _keyword(body: str) -> str:
+    return unicodedata.normalize("NFKC", body).strip().casefold()
+
+
 def is_opt_out(body: str) -> bool:
     """Whether a text is one of the opt-out keywords, alone (trimmed, any case or width)."""
-    return unicodedata.normalize("NFKC", body).strip().casefold() in OPT_OUT_KEYWORDS
+    return _keyword(body) in OPT_OUT_KEYWORDS
+
+
+def is_opt_in(body: str) -> bool:
+    """Whether a text is one of the opt-in keywords, alone (trimmed, any case or width)."""
+    return _keyword(body) in OPT_IN_KEYWORDS
 
 
 def receive_sms(
     provider_reference: str, from_number: str, body: str, *, now: datetime
 ) -> InboundResult:
-    """Store an inbound text once and act on an opt-out keyword. Flushes, audits opt-outs."""
+    """Store an inbound text once and act on an opt-out or opt-in keyword. Flushes; the
+    preference and contact changes are audited."""
     inserted_id = _insert_once(
         provider_reference=provider_reference[:100],
         from_number=from_number.strip()[:20],
@@ -100,22 +120,32 @@ def receive_sms(
         ).one()
         return InboundResult(existing, duplicate=True)
     inbound = db.session.get_one(InboundSms, inserted_id)
-    if not is_opt_out(body):
+    if is_opt_out(body):
+        allowed, action, source = False, "opt_out", OPT_OUT_SOURCE
+    elif is_opt_in(body):
+        allowed, action, source = True, "opt_in", OPT_IN_SOURCE
+    else:
         return InboundResult(inbound, duplicate=False)
     borrower_ids = db.session.scalars(
         select(BorrowerProfile.user_id)
         .where(BorrowerProfile.phone == inbound.from_number)
         .order_by(BorrowerProfile.user_id)
     ).all()
-    if not borrower_ids:
-        return InboundResult(inbound, duplicate=False)  # not a number we text: kept, no action
-    for borrower_id in borrower_ids:
-        set_channel_preference(borrower_id, Channel.SMS, False, now=now, source=OPT_OUT_SOURCE)
-    inbound.action = "opt_out"
+    changed = tuple(
+        borrower_id
+        for borrower_id in borrower_ids
+        if set_channel_preference(borrower_id, Channel.SMS, allowed, now=now, source=source)
+    )
+    contacts = tuple(set_number_opt_out(inbound.from_number, not allowed, now=now, source=source))
+    if not borrower_ids and not contacts:
+        return InboundResult(inbound, duplicate=False)  # nothing of ours to change: kept only
+    inbound.action = action
     # One borrower is the usual case; a shared phone has no single owner to name.
     inbound.borrower_id = borrower_ids[0] if len(borrower_ids) == 1 else None
     db.session.flush()
-    return InboundResult(inbound, duplicate=False, opted_out=tuple(borrower_ids))
+    if allowed:
+        return InboundResult(inbound, False, opted_in=changed, contacts_opted_in=contacts)
+    return InboundResult(inbound, False, opted_out=changed, contacts_opted_out=contacts)
 
 
 def _insert_once(**values) -> int | None:

@@ -64,16 +64,19 @@ def set_channel_preference(
     actor_id: int | None = None,
     ip_address: str | None = None,
 ) -> bool:
-    """Opt a borrower in or out of a channel; returns whether anything changed. Audited."""
+    """Opt a borrower in or out of a channel; returns whether anything changed. Audited.
+
+    No row means allowed, so opting in without a row changes nothing (no row, no event).
+    """
     preference = db.session.scalar(
         select(ContactPreference).where(
             ContactPreference.borrower_id == borrower_id, ContactPreference.channel == channel
         )
     )
     if preference is None:
-        preference = ContactPreference(
-            borrower_id=borrower_id, channel=channel, allowed=not allowed
-        )
+        if allowed:
+            return False
+        preference = ContactPreference(borrower_id=borrower_id, channel=channel, allowed=True)
         db.session.add(preference)
     if preference.allowed == allowed:
         return False

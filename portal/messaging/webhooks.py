@@ -1,4 +1,4 @@
-"""Twilio's webhooks: delivery reports on our texts, and texts borrowers send us.
+"""Twilio's webhooks: delivery reports on our texts, and texts people send us (STOP, START...).
 
 No session, no CSRF token: Twilio proves each request with ``X-Twilio-Signature``, an HMAC of
 the URL it called and the POST parameters, keyed with our auth token. The URL is rebuilt from
@@ -86,10 +86,12 @@ def inbound() -> Response:
         now=utcnow(),
     )
     db.session.commit()
-    if result.opted_out:
+    if result.inbound.action != "none" and not result.duplicate:
         log.info(
-            "SMS %s opted out %d borrower(s)",
+            "SMS %s (%s): %d borrower(s), %d emergency contact(s) changed",
             result.inbound.provider_reference,
-            len(result.opted_out),
+            result.inbound.action,
+            len(result.opted_out or result.opted_in),
+            len(result.contacts_opted_out or result.contacts_opted_in),
         )
     return _empty_twiml()

@@ -1,5 +1,6 @@
 """The contact-rules guard as a pure function: every rule, time zones, midnight and DST."""
 
+from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -175,6 +176,20 @@ def test_third_parties_only_as_emergency_contacts_of_unreachable_borrowers():
     assert _decide(now, unreachable).outcome is Outcome.SEND
     us = ContactFacts(NEW_YORK, to_third_party=True, borrower_unreachable=True)
     assert _decide(now, us, rules=US).rule == "third_party_not_allowed"
+
+
+def test_an_emergency_contact_who_opted_out_is_never_texted():
+    """Their own STOP blocks every kind of message to them, before any other rule is asked."""
+    now = at("2026-11-28T10:00", SHANGHAI)
+    opted_out = ContactFacts(
+        SHANGHAI, to_third_party=True, borrower_unreachable=True, third_party_opted_out=True
+    )
+    for kind in ContactKind:
+        decision = _decide(now, opted_out, kind=kind)
+        assert (decision.outcome, decision.rule) == (Outcome.BLOCK, "emergency_contact_opt_out")
+    also_ceased = replace(opted_out, cease_contact=True, open_holds=("dispute",))
+    assert _decide(now, also_ceased).rule == "emergency_contact_opt_out"
+    assert _decide(now, replace(opted_out, third_party_opted_out=False)).outcome is Outcome.SEND
 
 
 ZONES = st.sampled_from(

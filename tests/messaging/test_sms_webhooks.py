@@ -15,9 +15,15 @@ from portal.auth.models import Channel, ContactPreference
 from portal.extensions import db
 from portal.messaging.channels.twilio import request_signature
 from portal.messaging.dispatch import dispatch_due
-from portal.messaging.models import InboundSms, Message, MessageStatus
+from portal.messaging.models import (
+    CallOutcome,
+    EmergencyContact,
+    InboundSms,
+    Message,
+    MessageStatus,
+)
 from portal.messaging.outbox import enqueue
-from portal.messaging.sms_inbound import is_opt_out
+from portal.messaging.sms_inbound import is_opt_in, is_opt_out
 from portal.timeutil import utcnow
 from tests.messaging.fake_twilio import (
     RECEIPT_VARIABLES,
@@ -458,3 +464,174 @@ def test_after_stop_reminders_are_blocked_but_receipts_still_go(hooks, client, m
         assert reminder.blocked_rule == "opt_out:sms"
         assert receipt.status is MessageStatus.SENT
         assert report.sent == 1
+
+
+# STOP from an emergency contact, and START
+
+CONTACT_PHONE = "+8613900139000"
+
+
+def _contact(app, borrower_id: int, phone: str = CONTACT_PHONE) -> int:
+    from portal.messaging.emergency_contacts import add_contact
+
+    with app.app_context():
+        contact = add_contact(
+            borrower_id, name="Li Wei", phone=phone, relationship="friend", now=NOW, actor_id=None
+        )
+        db.session.commit()
+        return contact.id
+
+
+def _contact_opted_out_at(app, contact_id: int):
+    with app.app_context():
+        return db.session.get_one(EmergencyContact, contact_id).opted_out_at
+
+
+def _actions(app, prefix: str) -> list[str]:
+    with app.app_context():
+        return list(
+            db.session.scalars(
+                select(AuditEvent.action)
+                .where(AuditEvent.action.startswith(prefix))
+                .order_by(AuditEvent.sequence)
+            )
+        )
+
+
+@pytest.mark.parametrize("body", ["START", " start ", "Unstop", "YES", "ｙｅｓ"])
+def test_opt_in_keywords_are_recognised(body):
+    """Twilio's opt-in keywords, alone, in any case or width."""
+    assert is_opt_in(body)
+    assert not is_opt_out(body)
+
+
+@pytest.mark.parametrize("body", ["start please", "yes I will pay", "订阅", "STOP", "Y"])
+def test_other_texts_are_not_opt_ins(body):
+    """A sentence is not an opt-in, and there is no Chinese opt-in keyword."""
+    assert not is_opt_in(body)
+
+
+def test_stop_from_an_emergency_contact_records_their_opt_out(hooks, client, make_user):
+    """The contact is opted out (audited, without the number); the borrower's SMS stays on."""
+    borrower_id = _borrower(hooks, make_user)
+    contact_id = _contact(hooks, borrower_id)
+
+    response = _inbound(client, "SMec1", "退订", from_number=CONTACT_PHONE)
+
+    assert response.status_code == 200
+    assert _contact_opted_out_at(hooks, contact_id) is not None
+    assert _sms_allowed(hooks, borrower_id) is True
+    with hooks.app_context():
+        inbound = db.session.scalars(select(InboundSms)).one()
+        assert (inbound.borrower_id, inbound.action) == (None, "opt_out")
+        [event] = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "emergency_contact.opt_out")
+        ).all()
+        assert (event.object_type, event.object_id) == ("emergency_contact", str(contact_id))
+        assert event.details == {"borrower_id": borrower_id, "source": "sms_stop"}
+
+
+def test_after_stop_the_guard_blocks_every_text_to_that_contact(hooks, client, make_user):
+    """Even with the borrower unreachable, a text to the contact is blocked with its own rule."""
+    from portal.messaging.calls import log_call
+    from portal.messaging.default_templates import install_default_templates
+
+    borrower_id = _borrower(hooks, make_user)
+    contact_id = _contact(hooks, borrower_id)
+    _inbound(client, "SMec2", "STOP", from_number=CONTACT_PHONE)
+
+    with hooks.app_context():
+        install_default_templates(now=NOW)
+        for minutes in (3, 2, 1):
+            log_call(
+                borrower_id,
+                outcome=CallOutcome.NO_ANSWER,
+                now=NOW - timedelta(minutes=minutes),
+                actor_id=borrower_id,
+            )
+        message = enqueue(
+            borrower_id=borrower_id,
+            purpose_code="third_party_locate",
+            channel=Channel.SMS,
+            variables={"contact_name": "Li Wei"},
+            now=NOW,
+            emergency_contact_id=contact_id,
+        )
+        assert (message.status, message.blocked_rule) == (
+            MessageStatus.BLOCKED,
+            "emergency_contact_opt_out",
+        )
+
+
+def test_a_duplicate_stop_from_a_contact_is_a_no_op(hooks, client, make_user):
+    """The same MessageSid twice: one stored text, one opt-out event, the first time kept."""
+    contact_id = _contact(hooks, _borrower(hooks, make_user))
+
+    _inbound(client, "SMecdup", "STOP", from_number=CONTACT_PHONE)
+    first = _contact_opted_out_at(hooks, contact_id)
+    again = _inbound(client, "SMecdup", "STOP", from_number=CONTACT_PHONE)
+
+    assert again.status_code == 200
+    assert _count(hooks, InboundSms) == 1
+    assert _actions(hooks, "emergency_contact.opt") == ["emergency_contact.opt_out"]
+    assert _contact_opted_out_at(hooks, contact_id) == first
+
+
+def test_a_number_that_is_both_borrower_and_contact_is_opted_out_as_both(hooks, client, make_user):
+    """Ann is someone else's emergency contact: her STOP covers both roles."""
+    ann = _borrower(hooks, make_user)
+    contact_id = _contact(hooks, _borrower(hooks, make_user, phone="+8613700137000"), PHONE)
+
+    _inbound(client, "SMboth", "STOP")
+
+    assert _sms_allowed(hooks, ann) is False
+    assert _contact_opted_out_at(hooks, contact_id) is not None
+    with hooks.app_context():
+        assert db.session.scalars(select(InboundSms.borrower_id)).one() == ann
+
+
+def test_start_turns_the_borrowers_sms_back_on(hooks, client, make_user):
+    """STOP then START: SMS is allowed again, audited as an opt-in from sms_start."""
+    borrower_id = _borrower(hooks, make_user)
+    _inbound(client, "SMoff", "STOP")
+
+    response = _inbound(client, "SMon", "Start")
+
+    assert response.status_code == 200
+    assert _sms_allowed(hooks, borrower_id) is True
+    with hooks.app_context():
+        inbound = db.session.scalars(
+            select(InboundSms).where(InboundSms.provider_reference == "SMon")
+        ).one()
+        assert (inbound.borrower_id, inbound.action) == (borrower_id, "opt_in")
+        [event] = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "contact.opt_in")
+        ).all()
+        assert event.details == {"channel": "sms", "source": "sms_start"}
+
+
+def test_start_lifts_an_emergency_contacts_opt_out(hooks, client, make_user):
+    """UNSTOP from the contact's number clears opted_out_at, audited."""
+    contact_id = _contact(hooks, _borrower(hooks, make_user))
+    _inbound(client, "SMecoff", "STOP", from_number=CONTACT_PHONE)
+
+    _inbound(client, "SMecon", "UNSTOP", from_number=CONTACT_PHONE)
+
+    assert _contact_opted_out_at(hooks, contact_id) is None
+    assert _actions(hooks, "emergency_contact.opt") == [
+        "emergency_contact.opt_out",
+        "emergency_contact.opt_in",
+    ]
+
+
+def test_start_from_someone_never_opted_out_changes_nothing(hooks, client, make_user):
+    """Already allowed: no preference change, no audit event."""
+    borrower_id = _borrower(hooks, make_user)
+    _contact(hooks, _borrower(hooks, make_user, phone="+8613700137000"))
+
+    _inbound(client, "SMyes", "YES")
+    _inbound(client, "SMyes2", "YES", from_number=CONTACT_PHONE)
+
+    assert _sms_allowed(hooks, borrower_id) is True
+    assert _actions(hooks, "contact.opt") == []
+    assert _actions(hooks, "emergency_contact.opt") == []

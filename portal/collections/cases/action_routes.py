@@ -31,6 +31,7 @@ from portal.collections.cases.actions import (
 from portal.collections.cases.assessments import InvalidAssessment, record_assessment
 from portal.collections.cases.callbacks import CallbackRefused, set_callback
 from portal.collections.cases.display import borrower_time, message_result_text, refusal_text
+from portal.collections.cases.emergency_messages import message_emergency_contact
 from portal.collections.cases.promises import PromiseRefused, record_promise
 from portal.collections.models import ArrearsReason, CollectionCase, Willingness
 from portal.collections.queue_routes import CASE_ROLES, FORMS, bp, case_page
@@ -182,6 +183,29 @@ def send_message_view(case_id: int):
         return message_result_text(result, borrower_timezone(case), now)
 
     return _act(case_id, "message", action)
+
+
+@bp.post(
+    "/cases/<int:case_id>/emergency-contacts/<int:contact_id>/messages",
+    endpoint="message_emergency_contact",
+)
+@role_required(*CASE_ROLES)
+def message_emergency_contact_view(case_id: int, contact_id: int):
+    """Ask an emergency contact to pass on a message; the result names the guard's decision."""
+    case = authorized_case(case_id, current_user)
+
+    def action(form) -> tuple[str, str]:
+        now = utcnow()
+        result = message_emergency_contact(
+            case_id,
+            viewer=current_user,
+            emergency_contact_id=contact_id,
+            now=now,
+            ip_address=request.remote_addr,
+        )
+        return message_result_text(result, borrower_timezone(case), now)
+
+    return _act(case_id, "emergency", action)
 
 
 @bp.post("/cases/<int:case_id>/callback", endpoint="set_callback")

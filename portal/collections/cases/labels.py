@@ -15,10 +15,12 @@ from portal.collections.models import (
     PromiseStatus,
     Willingness,
 )
+from portal.messaging.emergency_contacts import RELATIONSHIPS
 from portal.messaging.models import CallOutcome
 from portal.messaging.staff import labels as messaging_labels
 
 MESSAGE_STATUS_LABELS = messaging_labels.STATUS_LABELS
+RELATIONSHIP_LABELS = RELATIONSHIPS
 
 CASE_STATUS_LABELS = {
     CaseStatus.OPEN.value: _l("Open"),
@@ -89,6 +91,7 @@ RULE_LABELS = {
     "cease_contact": _l("the borrower asked us to stop contacting them"),
     "hold": _l("contact is on hold"),
     "opt_out": _l("the borrower opted out of this channel"),
+    "emergency_contact_opt_out": _l("the emergency contact asked us to stop texting them"),
     "third_party_not_allowed": _l("third parties may not be contacted"),
     "third_party_borrower_reachable": _l("the borrower is reachable"),
     "quiet_hours": _l("outside the contact hours"),

@@ -1,7 +1,8 @@
 """The case page's header and borrower profile: loans with positions, contact data masked.
 
-Phone and email are shown masked; ``reveal_contact`` returns one of them in full and audits who
-saw which, so personal data is only read on purpose and on the record.
+Phone and email, and the phone numbers of the borrower's emergency contacts, are shown masked;
+``reveal_contact`` returns one of them in full and audits who saw which, so personal data is only
+read on purpose and on the record.
 """
 
 from __future__ import annotations
@@ -21,9 +22,13 @@ from portal.domain import DomainError
 from portal.extensions import db
 from portal.loans.models import Loan
 from portal.loans.services import LoanPosition, loan_position
+from portal.messaging.emergency_contacts import active_contact, active_contacts
+from portal.messaging.models import EmergencyContact
 from portal.timeutil import local_today
 
 REVEALABLE = ("phone", "email")
+# "emergency_phone:<id>" reveals the number of one of the borrower's emergency contacts.
+EMERGENCY_PHONE = "emergency_phone:"
 
 
 class UnknownField(DomainError):
@@ -65,6 +70,7 @@ class CaseView:
     collector_name: str | None
     loans: list[LoanView]
     borrower_today: date
+    emergency_contacts: list[EmergencyContact]
 
     @property
     def case_loan(self) -> LoanView:
@@ -81,6 +87,10 @@ class CaseView:
     @property
     def masked_email(self) -> str:
         return mask_email(self.borrower.email)
+
+    @property
+    def masked_emergency_contacts(self) -> list[tuple[EmergencyContact, str]]:
+        return [(contact, mask_phone(contact.phone)) for contact in self.emergency_contacts]
 
 
 def case_view(case_id: int, *, viewer: User, now: datetime) -> CaseView:
@@ -108,29 +118,44 @@ def case_view(case_id: int, *, viewer: User, now: datetime) -> CaseView:
         collector_name=collector_name,
         loans=[LoanView(loan, loan_position(loan, today)) for loan in loans],
         borrower_today=today,
+        emergency_contacts=active_contacts(case.borrower_id),
     )
 
 
 def reveal_contact(
     case_id: int, *, viewer: User, field: str, now: datetime, ip_address: str | None = None
 ) -> str:
-    """The borrower's full phone or email (``field``), for a viewer who may open the case.
-    Audits ``case.pii_revealed`` with the field. Raises UnknownField and the access errors."""
-    if field not in REVEALABLE:
+    """The borrower's full phone or email, or an emergency contact's phone
+    (``emergency_phone:<id>``), for a viewer who may open the case. Audits ``case.pii_revealed``
+    with the field. Raises UnknownField, EmergencyContactNotFound (another borrower's contact:
+    404) and the access errors."""
+    contact_id = _emergency_contact_id(field)
+    if field not in REVEALABLE and contact_id is None:
         raise UnknownField()
     case = authorized_case(case_id, viewer)
-    row = db.session.execute(
-        select(User.email, BorrowerProfile.phone)
-        .join(BorrowerProfile, BorrowerProfile.user_id == User.id)
-        .where(User.id == case.borrower_id)
-    ).one()
+    if contact_id is not None:
+        value = active_contact(case.borrower_id, contact_id).phone
+        details: dict = {"field": "emergency_phone", "emergency_contact_id": contact_id}
+    else:
+        row = db.session.execute(
+            select(User.email, BorrowerProfile.phone)
+            .join(BorrowerProfile, BorrowerProfile.user_id == User.id)
+            .where(User.id == case.borrower_id)
+        ).one()
+        value = (row.email if field == "email" else row.phone) or ""
+        details = {"field": field}
     audit(
         "case.pii_revealed",
         now=now,
         actor_id=viewer.id,
         object_type="collection_case",
         object_id=case.id,
-        details={"field": field},
+        details=details,
         ip_address=ip_address,
     )
-    return (row.email if field == "email" else row.phone) or ""
+    return value
+
+
+def _emergency_contact_id(field: str) -> int | None:
+    number = field.removeprefix(EMERGENCY_PHONE)
+    return int(number) if field.startswith(EMERGENCY_PHONE) and number.isdigit() else None
