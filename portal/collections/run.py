@@ -53,12 +53,15 @@ from portal.sqlutil import (
     days_since,
     empty_table,
     insert_from_select_skipping_conflicts,
+    plan_for_bulk,
     rows_affected,
 )
 from portal.timeutil import local_today
 
 STALE_RUN = timedelta(hours=1)
-MANY_NEW_CASES = 10_000  # opening more refreshes the planner's statistics of collection_case
+MANY_NEW_CASES = 10_000
+# The positions GROUP BY hashes every overdue loan: with the default 4 MB it spills to disk.
+POSITIONS_WORK_MEM_MB = 64  # opening more refreshes the planner's statistics of collection_case
 
 
 class RunRefused(DomainError):
@@ -220,6 +223,7 @@ def _rebuild_positions(as_of: date, strategy: Strategy) -> None:
     )
     dpd = days_since(as_of, overdue.c.oldest)
     empty_table(CollectionPosition)
+    plan_for_bulk(work_mem_mb=POSITIONS_WORK_MEM_MB)
     db.session.execute(
         insert(CollectionPosition).from_select(
             [
@@ -261,6 +265,7 @@ def _open_cases(as_of: date, strategy: Strategy, now: datetime) -> int:
     ``insert_from_select_skipping_conflicts``), and a rerun adds nothing.
     """
     p, c = CollectionPosition, CollectionCase
+    plan_for_bulk(nested_loops=False)
     before = db.session.scalar(select(func.max(c.id))) or 0
     opened = rows_affected(
         db.session.execute(
@@ -303,8 +308,12 @@ def _open_cases(as_of: date, strategy: Strategy, now: datetime) -> int:
                     literal("none"),
                     literal(as_of),
                     literal(now, UTCDateTime),
+                ).where(
+                    ~exists().where(c.loan_id == p.loan_id, c.status == CaseStatus.OPEN.value)
                 ),
-                # uq_collection_case_open_loan: a loan with an open case keeps it.
+                # uq_collection_case_open_loan: a loan with an open case keeps it. The NOT
+                # EXISTS above skips most of them cheaply (one hash anti-join); the conflict
+                # clause is what guarantees it.
                 index_elements=[c.loan_id],
                 index_where=c.status == CaseStatus.OPEN.value,
             )
@@ -333,6 +342,7 @@ def _open_cases(as_of: date, strategy: Strategy, now: datetime) -> int:
 
 def _cure_cases(as_of: date, now: datetime) -> int:
     c = CollectionCase
+    plan_for_bulk(nested_loops=False)
     no_longer_overdue = and_(
         c.status == CaseStatus.OPEN,
         ~exists().where(CollectionPosition.loan_id == c.loan_id),
@@ -386,6 +396,7 @@ def _cure_cases(as_of: date, now: datetime) -> int:
 
 def _move_stages(as_of: date, strategy: Strategy, now: datetime) -> int:
     c, p = CollectionCase, CollectionPosition
+    plan_for_bulk()
     moving = and_(
         c.loan_id == p.loan_id, c.status == CaseStatus.OPEN, c.stage < 4, c.stage != p.dpd_stage
     )
@@ -417,6 +428,7 @@ def _move_stages(as_of: date, strategy: Strategy, now: datetime) -> int:
 
 def _refresh_snapshots(as_of: date) -> None:
     c, p = CollectionCase, CollectionPosition
+    plan_for_bulk()
     # Only rows that change: cases opened by this run already hold these values, and a rerun
     # for the same date rewrites nothing that did not move.
     changed = or_(
@@ -463,6 +475,7 @@ def _refresh_snapshots(as_of: date) -> None:
 def _settle_promises(as_of: date) -> None:
     """Kept when payments since the promise reach its amount; broken once its date passed."""
     promise = PromiseToPay
+    plan_for_bulk()
     paid_since = (
         select(func.coalesce(func.sum(Payment.amount_minor), 0))
         .join(CollectionCase, CollectionCase.loan_id == Payment.loan_id)
@@ -494,6 +507,7 @@ def _assign_cases() -> None:
     from portal.auth.models import Role, User
 
     c = CollectionCase
+    plan_for_bulk()
     load = (
         select(func.count())
         .select_from(c)
