@@ -12,24 +12,49 @@ from sqlalchemy import (
     Integer,
     Result,
     Select,
-    cast,
     delete,
-    func,
     literal,
     text,
     true,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
 
 from portal.extensions import db
 
 
+class days_between(FunctionElement):  # noqa: N801  (used like a SQL function)
+    """Whole days from the second date to the first (positive when the second is earlier).
+
+    Both arguments are SQL expressions (DATE columns, bound dates, scalar subqueries), so
+    this works in column properties as well as in statements built at run time.
+    """
+
+    type = Integer()
+    inherit_cache = True
+    name = "days_between"
+
+
+@compiles(days_between)
+def _days_between_subtract(element, compiler, **kw):  # PostgreSQL: date - date is an integer
+    later, earlier = list(element.clauses)
+    return f"({compiler.process(later, **kw)} - {compiler.process(earlier, **kw)})"
+
+
+@compiles(days_between, "sqlite")
+def _days_between_julian(element, compiler, **kw):
+    later, earlier = list(element.clauses)
+    return (
+        f"CAST(julianday({compiler.process(later, **kw)}) - "
+        f"julianday({compiler.process(earlier, **kw)}) AS INTEGER)"
+    )
+
+
 def days_since(as_of: date, column) -> ColumnElement[int]:
     """Whole days from ``column`` (a DATE) to ``as_of``: positive when the column is earlier."""
-    if db.engine.dialect.name == "postgresql":
-        return literal(as_of, Date) - column
-    return cast(func.julianday(literal(as_of.isoformat())) - func.julianday(column), Integer)
+    return days_between(literal(as_of, Date), column)
 
 
 def insert_from_select_skipping_conflicts(

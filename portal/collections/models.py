@@ -16,12 +16,16 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    case,
+    func,
+    select,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from portal.dbtypes import UTCDateTime, enum_column
 from portal.extensions import Model
+from portal.sqlutil import days_between
 from portal.timeutil import utcnow
 
 
@@ -109,7 +113,6 @@ class CollectionCase(Model):
         ),
         Index("ix_collection_case_queue", "status", "assigned_to"),
         CheckConstraint("stage BETWEEN 1 AND 4", name="stage_range"),
-        CheckConstraint("days_past_due >= 0", name="dpd_non_negative"),
         CheckConstraint(
             "overdue_principal >= 0 AND overdue_interest >= 0 AND overdue_fee >= 0",
             name="overdue_non_negative",
@@ -128,12 +131,28 @@ class CollectionCase(Model):
     stage: Mapped[int] = mapped_column(Integer, default=1)
     stage_entered_on: Mapped[date] = mapped_column(Date)
     bucket: Mapped[str] = mapped_column(String(20))
-    days_past_due: Mapped[int] = mapped_column(Integer)
     oldest_unpaid_due: Mapped[date | None] = mapped_column(Date)
     overdue_principal: Mapped[int] = mapped_column(BigInteger, default=0)
     overdue_interest: Mapped[int] = mapped_column(BigInteger, default=0)
     overdue_fee: Mapped[int] = mapped_column(BigInteger, default=0)
     currency: Mapped[str] = mapped_column(String(3))
+    # Days past due as of the latest run, derived rather than stored: stored, it would change
+    # for every open case every day, and the daily run would rewrite them all just to add one.
+    # The run refreshes oldest_unpaid_due, bucket and amounts only when they change.
+    days_past_due: Mapped[int] = column_property(
+        case(
+            (
+                status == CaseStatus.OPEN,
+                func.coalesce(
+                    days_between(
+                        select(func.max(CollectionRun.as_of)).scalar_subquery(), oldest_unpaid_due
+                    ),
+                    0,
+                ),
+            ),
+            else_=0,
+        )
+    )
     strategy_version: Mapped[int] = mapped_column(Integer)
     assigned_to: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     legal_status: Mapped[LegalStatus] = mapped_column(
@@ -142,7 +161,6 @@ class CollectionCase(Model):
     last_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_notice_on: Mapped[date | None] = mapped_column(Date)
     callback_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    last_run_on: Mapped[date] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     transitions: Mapped[list[CaseTransition]] = relationship(

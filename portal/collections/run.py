@@ -142,6 +142,18 @@ def _check_date(as_of: date, now: datetime) -> None:
         raise RunRefused(
             _l("There are no loans on or before %(date)s to evaluate.", date=as_of.isoformat())
         )
+    # Cases hold the state of the latest run (their days past due count to its date): a run
+    # for an earlier date would turn them back in time.
+    latest = db.session.scalar(select(func.max(CollectionRun.as_of)))
+    if latest is not None and as_of < latest:
+        raise RunRefused(
+            _l(
+                "Runs go forward in time: the latest run was for %(latest)s, so %(date)s "
+                "cannot be run any more.",
+                latest=latest.isoformat(),
+                date=as_of.isoformat(),
+            )
+        )
 
 
 def _claim_run(as_of: date, now: datetime, strategy_version: int) -> None:
@@ -279,7 +291,6 @@ def _open_cases(as_of: date, strategy: Strategy, now: datetime) -> int:
                     "stage",
                     "stage_entered_on",
                     "bucket",
-                    "days_past_due",
                     "oldest_unpaid_due",
                     "overdue_principal",
                     "overdue_interest",
@@ -287,7 +298,6 @@ def _open_cases(as_of: date, strategy: Strategy, now: datetime) -> int:
                     "currency",
                     "strategy_version",
                     "legal_status",
-                    "last_run_on",
                     "created_at",
                 ],
                 select(
@@ -298,7 +308,6 @@ def _open_cases(as_of: date, strategy: Strategy, now: datetime) -> int:
                     p.dpd_stage,
                     literal(as_of),
                     p.bucket,
-                    p.days_past_due,
                     p.oldest_unpaid_due,
                     p.overdue_principal,
                     p.overdue_interest,
@@ -306,11 +315,8 @@ def _open_cases(as_of: date, strategy: Strategy, now: datetime) -> int:
                     p.currency,
                     literal(strategy.version),
                     literal("none"),
-                    literal(as_of),
                     literal(now, UTCDateTime),
-                ).where(
-                    ~exists().where(c.loan_id == p.loan_id, c.status == CaseStatus.OPEN.value)
-                ),
+                ).where(~exists().where(c.loan_id == p.loan_id, c.status == CaseStatus.OPEN.value)),
                 # uq_collection_case_open_loan: a loan with an open case keeps it. The NOT
                 # EXISTS above skips most of them cheaply (one hash anti-join); the conflict
                 # clause is what guarantees it.
@@ -327,7 +333,9 @@ def _open_cases(as_of: date, strategy: Strategy, now: datetime) -> int:
                 literal("opened"),
                 literal(None),
                 c.stage,
-                literal("overdue") + literal(" ") + cast(c.days_past_due, String) + literal(" dpd"),
+                literal("overdue ")
+                + cast(days_since(as_of, c.oldest_unpaid_due), String)
+                + literal(" dpd"),
                 literal(as_of),
                 literal(now, UTCDateTime),
             ).where(c.id > before, c.status == CaseStatus.OPEN, c.opened_on == as_of),
@@ -381,11 +389,9 @@ def _cure_cases(as_of: date, now: datetime) -> int:
                     (loan_status == LoanStatus.WRITTEN_OFF.value, "written_off"),
                     else_="paid_up",
                 ),
-                days_past_due=0,
                 overdue_principal=0,
                 overdue_interest=0,
                 overdue_fee=0,
-                last_run_on=as_of,
             )
             .execution_options(synchronize_session=False)
         )
@@ -429,11 +435,10 @@ def _move_stages(as_of: date, strategy: Strategy, now: datetime) -> int:
 def _refresh_snapshots(as_of: date) -> None:
     c, p = CollectionCase, CollectionPosition
     plan_for_bulk()
-    # Only rows that change: cases opened by this run already hold these values, and a rerun
-    # for the same date rewrites nothing that did not move.
+    # Only rows whose figures changed (a payment, a new missed installment, a bucket boundary
+    # crossed): days past due are derived from oldest_unpaid_due, so a case that merely grew a
+    # day older is not rewritten, and a rerun for the same date rewrites nothing.
     changed = or_(
-        c.last_run_on != as_of,
-        c.days_past_due != p.days_past_due,
         c.bucket != p.bucket,
         c.oldest_unpaid_due.is_distinct_from(p.oldest_unpaid_due),
         c.overdue_principal != p.overdue_principal,
@@ -444,13 +449,11 @@ def _refresh_snapshots(as_of: date) -> None:
         update(c)
         .where(c.loan_id == p.loan_id, c.status == CaseStatus.OPEN, changed)
         .values(
-            days_past_due=p.days_past_due,
             bucket=p.bucket,
             oldest_unpaid_due=p.oldest_unpaid_due,
             overdue_principal=p.overdue_principal,
             overdue_interest=p.overdue_interest,
             overdue_fee=p.overdue_fee,
-            last_run_on=as_of,
         )
         .execution_options(synchronize_session=False)
     )

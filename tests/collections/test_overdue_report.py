@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import event, select
@@ -16,11 +16,14 @@ from portal.auth.models import Role
 from portal.collections.models import CaseStatus, CollectionCase
 from portal.extensions import db
 from portal.loans.models import Loan
+from tests.collections.runs import record_run
 from tests.conftest import login, page_text
 
 URL = "/staff/reports/overdue"
 CSV_URL = "/staff/reports/overdue.csv"
 CONTACTED = datetime(2026, 10, 20, 6, 30, tzinfo=UTC)
+
+RUN_DATE = date(2026, 10, 31)  # the run the hand-built cases stand for
 
 
 @pytest.fixture
@@ -57,6 +60,7 @@ def add_case(app, make_user, make_loan):
             borrower_id = make_user(locale="en", name=name).id
         loan_id = make_loan(borrower_id, currency=currency, disbursed_on=date(2026, 1, 15))
         with app.app_context():
+            record_run(RUN_DATE)
             db.session.add(
                 CollectionCase(
                     loan_id=loan_id,
@@ -66,7 +70,7 @@ def add_case(app, make_user, make_loan):
                     stage=stage,
                     stage_entered_on=date(2026, 9, 1),
                     bucket=bucket,
-                    days_past_due=dpd,
+                    oldest_unpaid_due=RUN_DATE - timedelta(days=dpd),
                     overdue_principal=principal,
                     overdue_interest=interest,
                     overdue_fee=fee,
@@ -74,7 +78,6 @@ def add_case(app, make_user, make_loan):
                     strategy_version=0,
                     assigned_to=assigned_to,
                     last_contact_at=last_contact_at,
-                    last_run_on=date(2026, 10, 31),
                 )
             )
             db.session.commit()

@@ -346,12 +346,10 @@ def test_query_count_does_not_grow_with_the_portfolio(app, admin, book, make_use
             stage=1 + number % 3,
             stage_entered_on=book.m1,
             bucket=["1-30", "31-60", "61-90", "91-180"][number % 4],
-            days_past_due=10 + number * 10,
             overdue_principal=1_000 * (number + 1),
             currency="CNY",
             strategy_version=0,
             assigned_to=holder,
-            last_run_on=book.m2,
         )
         db.session.add(case)
         db.session.flush()

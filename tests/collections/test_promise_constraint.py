@@ -21,10 +21,8 @@ def test_database_allows_one_pending_promise_per_case(app_ctx, make_user, make_l
         stage=1,
         stage_entered_on=date(2026, 11, 1),
         bucket="1-30",
-        days_past_due=3,
         currency="CNY",
         strategy_version=0,
-        last_run_on=date(2026, 11, 1),
     )
     db.session.add(case)
     db.session.flush()

@@ -21,6 +21,7 @@ from portal.collections.models import (
 )
 from portal.extensions import db
 from portal.messaging.models import PortalSetting
+from tests.collections.runs import record_run
 from tests.conftest import csrf_token, login, page_text
 
 # 10:00 in Shanghai on Saturday 28 November 2026: inside every rulebook's contact window.
@@ -53,6 +54,7 @@ def make_case(
 ) -> int:
     """An open collection case on a loan, as the daily run leaves it; returns its id."""
     with app.app_context():
+        record_run(TODAY)
         case = CollectionCase(
             loan_id=loan_id,
             borrower_id=borrower_id,
@@ -61,7 +63,6 @@ def make_case(
             stage=2 if dpd > 3 else 1,
             stage_entered_on=TODAY - timedelta(days=dpd),
             bucket="1-30" if dpd <= 30 else "31-60",
-            days_past_due=dpd,
             oldest_unpaid_due=TODAY - timedelta(days=dpd),
             overdue_principal=overdue,
             overdue_interest=0,
@@ -71,7 +72,6 @@ def make_case(
             assigned_to=assigned_to,
             last_contact_at=last_contact_at,
             callback_at=callback_at,
-            last_run_on=TODAY,
         )
         db.session.add(case)
         db.session.flush()

@@ -617,6 +617,29 @@ def test_a_run_before_any_loan_is_refused_and_writes_nothing(loan_id):
     assert (count(CollectionRun), count(CollectionCase)) == (0, 0)
 
 
+def test_a_run_for_a_date_before_the_latest_run_is_refused_and_changes_nothing(loan_id):
+    """Cases hold the latest run's state; an earlier date would turn them back in time."""
+    later = FIRST_DUE + timedelta(days=10)
+    run(later)
+    with force_locale("en"), pytest.raises(RunRefused, match="latest run was for 2026-02-25"):
+        run(later - timedelta(days=3), now=morning(later))
+    assert count(CollectionRun) == 1
+    assert only_case(loan_id).days_past_due == 10
+    assert run(later).transitions == 0  # the same date again is still fine
+
+
+def test_days_past_due_count_to_the_latest_run_without_rewriting_the_case(loan_id):
+    """A case that merely grew older is not updated; its days past due follow the run date."""
+    run(FIRST_DUE + timedelta(days=1))
+    before = only_case(loan_id)
+    figures = (before.bucket, before.oldest_unpaid_due, before.overdue_total)
+    run(FIRST_DUE + timedelta(days=2))
+    db.session.expire_all()
+    after = only_case(loan_id)
+    assert after.days_past_due == 2
+    assert (after.bucket, after.oldest_unpaid_due, after.overdue_total) == figures
+
+
 def test_a_run_with_no_loans_at_all_is_refused(app_ctx):
     """An empty portfolio: refused rather than reported as an empty success."""
     with force_locale("en"), pytest.raises(RunRefused, match="no loans"):

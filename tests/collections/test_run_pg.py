@@ -116,10 +116,8 @@ def test_a_second_open_case_for_a_loan_is_refused_by_the_database(app, overdue_l
                 stage=1,
                 stage_entered_on=AS_OF,
                 bucket="1-30",
-                days_past_due=1,
                 currency="CNY",
                 strategy_version=0,
-                last_run_on=AS_OF,
             )
 
         db.session.add(copy_of(CaseStatus.CURED))
