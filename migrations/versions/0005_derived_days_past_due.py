@@ -1,7 +1,8 @@
 """Collection cases derive days past due from the latest run instead of storing them.
 
 The stored value changed for every open case every day, so the daily run rewrote them all;
-now it rewrites only cases whose figures changed. ``last_run_on`` goes with it.
+now it rewrites only cases whose figures changed. ``last_run_on`` goes with it. Positions no
+longer copy the loan"s borrower and currency (the run"s working set, rebuilt every run).
 
 Revision ID: 0005
 Revises: 0004
@@ -25,9 +26,16 @@ def upgrade():
         batch_op.drop_constraint(batch_op.f("ck_collection_case_dpd_non_negative"), type_="check")
         batch_op.drop_column("days_past_due")
         batch_op.drop_column("last_run_on")
+    with op.batch_alter_table("collection_position", schema=None) as batch_op:
+        batch_op.drop_column("currency")
+        batch_op.drop_column("borrower_id")
 
 
 def downgrade():
+    op.execute("DELETE FROM collection_position")  # a working set: the next run rebuilds it
+    with op.batch_alter_table("collection_position", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("borrower_id", sa.Integer(), nullable=False))
+        batch_op.add_column(sa.Column("currency", sa.String(length=3), nullable=False))
     latest_run = "(SELECT max(as_of) FROM collection_run)"
     with op.batch_alter_table("collection_case", schema=None) as batch_op:
         batch_op.add_column(

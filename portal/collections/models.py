@@ -177,11 +177,10 @@ class CollectionPosition(Model):
 
     __tablename__ = "collection_position"
 
-    # No foreign key: the table is rebuilt from a join on loan every run, and checking each
-    # row again costs seconds at a million loans.
+    # No foreign key, and nothing copied from the loan (borrower, currency): the table is
+    # rebuilt from installments every run, and checking or joining each row against loan again
+    # costs seconds at a million loans. The few rows that need them look them up.
     loan_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    borrower_id: Mapped[int] = mapped_column(Integer)
-    currency: Mapped[str] = mapped_column(String(3))
     oldest_unpaid_due: Mapped[date] = mapped_column(Date)
     days_past_due: Mapped[int] = mapped_column(Integer)
     bucket: Mapped[str] = mapped_column(String(20))

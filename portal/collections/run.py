@@ -107,10 +107,10 @@ def run_collections(as_of: date, *, now: datetime, contacts: bool = True) -> Run
         _rebuild_positions(as_of, strategy)
         report.cases_opened = _open_cases(as_of, strategy, now)
         report.cases_cured = _cure_cases(as_of, now)
+        _refresh_snapshots(as_of)
         report.transitions = (
             _move_stages(as_of, strategy, now) + report.cases_opened + report.cases_cured
         )
-        _refresh_snapshots(as_of)
         _settle_promises(as_of)
         _assign_cases()
         if contacts and as_of == local_today(current_app.config["DEFAULT_TIMEZONE"], now):
@@ -210,6 +210,11 @@ def _stage_case(dpd, strategy: Strategy):
     )
 
 
+def _of_loan(column, loan_id):
+    """A loan's attribute, looked up by key for each row (a subplan, not a join of every loan)."""
+    return select(column).where(Loan.id == loan_id).scalar_subquery()
+
+
 def _rebuild_positions(as_of: date, strategy: Strategy) -> None:
     """Every active loan with an installment past due (after the grace period), by component."""
     cutoff = as_of - timedelta(days=strategy.grace_days)
@@ -218,19 +223,19 @@ def _rebuild_positions(as_of: date, strategy: Strategy) -> None:
         Installment.interest_paid < Installment.interest_due,
         Installment.fee_paid < Installment.fee_due,
     )
+    # Loans that are not active (paid off, written off) are a small minority: excluding them
+    # with an anti-join is far cheaper than joining every installment to its loan.
+    not_active = exists().where(Loan.id == Installment.loan_id, Loan.status != LoanStatus.ACTIVE)
     overdue = (
         select(
             Installment.loan_id.label("loan_id"),
-            Loan.borrower_id.label("borrower_id"),
-            Loan.currency.label("currency"),
             func.min(Installment.due_date).label("oldest"),
             func.sum(Installment.principal_due - Installment.principal_paid).label("principal"),
             func.sum(Installment.interest_due - Installment.interest_paid).label("interest"),
             func.sum(Installment.fee_due - Installment.fee_paid).label("fee"),
         )
-        .join(Loan, Loan.id == Installment.loan_id)
-        .where(Loan.status == LoanStatus.ACTIVE, Installment.due_date < cutoff, unpaid)
-        .group_by(Installment.loan_id, Loan.borrower_id, Loan.currency)
+        .where(Installment.due_date < cutoff, unpaid, ~not_active)
+        .group_by(Installment.loan_id)
         .subquery()
     )
     dpd = days_since(as_of, overdue.c.oldest)
@@ -240,8 +245,6 @@ def _rebuild_positions(as_of: date, strategy: Strategy) -> None:
         insert(CollectionPosition).from_select(
             [
                 "loan_id",
-                "borrower_id",
-                "currency",
                 "oldest_unpaid_due",
                 "days_past_due",
                 "bucket",
@@ -252,8 +255,6 @@ def _rebuild_positions(as_of: date, strategy: Strategy) -> None:
             ],
             select(
                 overdue.c.loan_id,
-                overdue.c.borrower_id,
-                overdue.c.currency,
                 overdue.c.oldest,
                 dpd,
                 _bucket_case(dpd, strategy),
@@ -302,7 +303,7 @@ def _open_cases(as_of: date, strategy: Strategy, now: datetime) -> int:
                 ],
                 select(
                     p.loan_id,
-                    p.borrower_id,
+                    _of_loan(Loan.borrower_id, p.loan_id),
                     literal(CaseStatus.OPEN.value),
                     literal(as_of),
                     p.dpd_stage,
@@ -312,7 +313,7 @@ def _open_cases(as_of: date, strategy: Strategy, now: datetime) -> int:
                     p.overdue_principal,
                     p.overdue_interest,
                     p.overdue_fee,
-                    p.currency,
+                    _of_loan(Loan.currency, p.loan_id),
                     literal(strategy.version),
                     literal("none"),
                     literal(now, UTCDateTime),
@@ -349,6 +350,11 @@ def _open_cases(as_of: date, strategy: Strategy, now: datetime) -> int:
 
 
 def _cure_cases(as_of: date, now: datetime) -> int:
+    """Close open cases whose loan is no longer overdue, each with its 'cured' transition.
+
+    One anti-join: the UPDATE returns what the transitions need (only the cured cases come
+    back to Python, never the open ones), and both commit together.
+    """
     c = CollectionCase
     plan_for_bulk(nested_loops=False)
     no_longer_overdue = and_(
@@ -356,56 +362,58 @@ def _cure_cases(as_of: date, now: datetime) -> int:
         ~exists().where(CollectionPosition.loan_id == c.loan_id),
     )
     loan_status = select(Loan.status).where(Loan.id == c.loan_id).scalar_subquery()
-    db.session.execute(
-        insert(CaseTransition).from_select(
-            ["case_id", "kind", "from_stage", "to_stage", "reason", "run_on", "created_at"],
-            select(
-                c.id,
-                literal("cured"),
-                c.stage,
-                literal(None),
-                case(
-                    (loan_status == LoanStatus.PAID_OFF.value, "paid off"),
-                    (loan_status == LoanStatus.WRITTEN_OFF.value, "written off"),
-                    else_="paid up",
-                ),
-                literal(as_of),
-                literal(now, UTCDateTime),
-            ).where(no_longer_overdue),
+    cured = db.session.execute(
+        update(c)
+        .where(no_longer_overdue)
+        .values(
+            status=case(
+                (loan_status == LoanStatus.WRITTEN_OFF.value, CaseStatus.CLOSED.value),
+                else_=CaseStatus.CURED.value,
+            ),
+            closed_on=as_of,
+            close_reason=case(
+                (loan_status == LoanStatus.PAID_OFF.value, "paid_off"),
+                (loan_status == LoanStatus.WRITTEN_OFF.value, "written_off"),
+                else_="paid_up",
+            ),
+            overdue_principal=0,
+            overdue_interest=0,
+            overdue_fee=0,
         )
-    )
-    cured = rows_affected(
+        .returning(c.id, c.stage, c.close_reason)
+        .execution_options(synchronize_session=False)
+    ).all()
+    if cured:
         db.session.execute(
-            update(c)
-            .where(no_longer_overdue)
-            .values(
-                status=case(
-                    (loan_status == LoanStatus.WRITTEN_OFF.value, CaseStatus.CLOSED.value),
-                    else_=CaseStatus.CURED.value,
-                ),
-                closed_on=as_of,
-                close_reason=case(
-                    (loan_status == LoanStatus.PAID_OFF.value, "paid_off"),
-                    (loan_status == LoanStatus.WRITTEN_OFF.value, "written_off"),
-                    else_="paid_up",
-                ),
-                overdue_principal=0,
-                overdue_interest=0,
-                overdue_fee=0,
-            )
-            .execution_options(synchronize_session=False)
+            insert(CaseTransition),
+            [
+                {
+                    "case_id": row.id,
+                    "kind": "cured",
+                    "from_stage": row.stage,
+                    "to_stage": None,
+                    "reason": row.close_reason.replace("_", " "),  # "paid off", "paid up"...
+                    "run_on": as_of,
+                    "created_at": now,
+                }
+                for row in cured
+            ],
         )
-    )
     db.session.commit()
-    return cured
+    return len(cured)
 
 
 def _move_stages(as_of: date, strategy: Strategy, now: datetime) -> int:
-    c, p = CollectionCase, CollectionPosition
+    """Move open cases to the stage their days past due call for (stage 4 only by approval).
+
+    Runs after the refresh, so each case's oldest unpaid due date is today's: the stage is
+    computed from the case row alone, without joining the positions again.
+    """
+    c = CollectionCase
     plan_for_bulk()
-    moving = and_(
-        c.loan_id == p.loan_id, c.status == CaseStatus.OPEN, c.stage < 4, c.stage != p.dpd_stage
-    )
+    dpd = days_since(as_of, c.oldest_unpaid_due)
+    target = _stage_case(dpd, strategy)
+    moving = and_(c.status == CaseStatus.OPEN, c.stage < 4, c.stage != target)
     db.session.execute(
         insert(CaseTransition).from_select(
             ["case_id", "kind", "from_stage", "to_stage", "reason", "run_on", "created_at"],
@@ -413,8 +421,8 @@ def _move_stages(as_of: date, strategy: Strategy, now: datetime) -> int:
                 c.id,
                 literal("stage"),
                 c.stage,
-                p.dpd_stage,
-                cast(p.days_past_due, String) + literal(" dpd"),
+                target,
+                cast(dpd, String) + literal(" dpd"),
                 literal(as_of),
                 literal(now, UTCDateTime),
             ).where(moving),
@@ -424,7 +432,7 @@ def _move_stages(as_of: date, strategy: Strategy, now: datetime) -> int:
         db.session.execute(
             update(c)
             .where(moving)
-            .values(stage=p.dpd_stage, stage_entered_on=as_of, strategy_version=strategy.version)
+            .values(stage=target, stage_entered_on=as_of, strategy_version=strategy.version)
             .execution_options(synchronize_session=False)
         )
     )
@@ -468,7 +476,7 @@ def _refresh_snapshots(as_of: date) -> None:
                     p.bucket,
                     p.days_past_due,
                     p.overdue_principal + p.overdue_interest + p.overdue_fee,
-                    p.currency,
+                    _of_loan(Loan.currency, p.loan_id),
                 ),
             )
         )
