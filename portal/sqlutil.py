@@ -93,24 +93,27 @@ def empty_table(model) -> None:
         db.session.execute(delete(model))
 
 
-def plan_for_bulk(*, nested_loops: bool = True, work_mem_mb: int | None = None) -> None:
+BULK_WORK_MEM_MB = 64
+
+
+def plan_for_bulk(*, nested_loops: bool = True) -> None:
     """Planner settings for the rest of this transaction's set-based batch work (PostgreSQL).
 
     - JIT off: compiling expressions costs a fixed few hundred milliseconds per statement and
       buys nothing for hash joins and aggregates over narrow rows.
+    - ``work_mem`` raised so that hashing a few hundred thousand keys (a GROUP BY, a hash join)
+      stays in memory instead of spilling to disk in batches.
     - ``nested_loops=False`` where a nested loop is never right (an anti-join of hundreds of
       thousands of rows) but stale statistics could make the planner choose one.
-    - ``work_mem_mb`` for a big GROUP BY, so its hash table does not spill to disk.
 
     ``SET LOCAL`` ends with the transaction: nothing leaks into pooled connections.
     """
     if db.engine.dialect.name != "postgresql":
         return
     db.session.execute(text("SET LOCAL jit = off"))
+    db.session.execute(text(f"SET LOCAL work_mem = '{BULK_WORK_MEM_MB}MB'"))
     if not nested_loops:
         db.session.execute(text("SET LOCAL enable_nestloop = off"))
-    if work_mem_mb is not None:
-        db.session.execute(text(f"SET LOCAL work_mem = '{int(work_mem_mb)}MB'"))
 
 
 def analyze(model) -> None:

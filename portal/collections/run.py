@@ -59,9 +59,7 @@ from portal.sqlutil import (
 from portal.timeutil import local_today
 
 STALE_RUN = timedelta(hours=1)
-MANY_NEW_CASES = 10_000
-# The positions GROUP BY hashes every overdue loan: with the default 4 MB it spills to disk.
-POSITIONS_WORK_MEM_MB = 64  # opening more refreshes the planner's statistics of collection_case
+MANY_NEW_CASES = 10_000  # opening more refreshes the planner's statistics of collection_case
 
 
 class RunRefused(DomainError):
@@ -240,7 +238,7 @@ def _rebuild_positions(as_of: date, strategy: Strategy) -> None:
     )
     dpd = days_since(as_of, overdue.c.oldest)
     empty_table(CollectionPosition)
-    plan_for_bulk(work_mem_mb=POSITIONS_WORK_MEM_MB)
+    plan_for_bulk()
     db.session.execute(
         insert(CollectionPosition).from_select(
             [
@@ -352,8 +350,8 @@ def _open_cases(as_of: date, strategy: Strategy, now: datetime) -> int:
 def _cure_cases(as_of: date, now: datetime) -> int:
     """Close open cases whose loan is no longer overdue, each with its 'cured' transition.
 
-    One anti-join: the UPDATE returns what the transitions need (only the cured cases come
-    back to Python, never the open ones), and both commit together.
+    One anti-join: the UPDATE returns what the transitions need ("paid_off" becomes the reason
+    "paid off"), and both commit together.
     """
     c = CollectionCase
     plan_for_bulk(nested_loops=False)
@@ -362,7 +360,7 @@ def _cure_cases(as_of: date, now: datetime) -> int:
         ~exists().where(CollectionPosition.loan_id == c.loan_id),
     )
     loan_status = select(Loan.status).where(Loan.id == c.loan_id).scalar_subquery()
-    cured = db.session.execute(
+    cure = (
         update(c)
         .where(no_longer_overdue)
         .values(
@@ -381,26 +379,50 @@ def _cure_cases(as_of: date, now: datetime) -> int:
             overdue_fee=0,
         )
         .returning(c.id, c.stage, c.close_reason)
-        .execution_options(synchronize_session=False)
-    ).all()
-    if cured:
-        db.session.execute(
-            insert(CaseTransition),
-            [
-                {
-                    "case_id": row.id,
-                    "kind": "cured",
-                    "from_stage": row.stage,
-                    "to_stage": None,
-                    "reason": row.close_reason.replace("_", " "),  # "paid off", "paid up"...
-                    "run_on": as_of,
-                    "created_at": now,
-                }
-                for row in cured
-            ],
+    )
+    columns = ["case_id", "kind", "from_stage", "to_stage", "reason", "run_on", "created_at"]
+    if db.engine.dialect.name == "postgresql":
+        # One statement: the transitions are inserted from the UPDATE's RETURNING rows.
+        cured_rows = cure.cte("cured")
+        cured = rows_affected(
+            db.session.execute(
+                insert(CaseTransition)
+                .from_select(
+                    columns,
+                    select(
+                        cured_rows.c.id,
+                        literal("cured"),
+                        cured_rows.c.stage,
+                        literal(None),
+                        func.replace(cured_rows.c.close_reason, "_", " "),
+                        literal(as_of),
+                        literal(now, UTCDateTime),
+                    ),
+                )
+                .execution_options(preserve_rowcount=True)
+            )
         )
+    else:  # SQLite has no UPDATE in a WITH clause: the cured cases come back, then one INSERT
+        returned = db.session.execute(cure.execution_options(synchronize_session=False)).all()
+        if returned:
+            db.session.execute(
+                insert(CaseTransition),
+                [
+                    {
+                        "case_id": row.id,
+                        "kind": "cured",
+                        "from_stage": row.stage,
+                        "to_stage": None,
+                        "reason": row.close_reason.replace("_", " "),
+                        "run_on": as_of,
+                        "created_at": now,
+                    }
+                    for row in returned
+                ],
+            )
+        cured = len(returned)
     db.session.commit()
-    return len(cured)
+    return cured
 
 
 def _move_stages(as_of: date, strategy: Strategy, now: datetime) -> int:
@@ -476,8 +498,8 @@ def _refresh_snapshots(as_of: date) -> None:
                     p.bucket,
                     p.days_past_due,
                     p.overdue_principal + p.overdue_interest + p.overdue_fee,
-                    _of_loan(Loan.currency, p.loan_id),
-                ),
+                    Loan.currency,
+                ).join(Loan, Loan.id == p.loan_id),
             )
         )
     db.session.commit()
