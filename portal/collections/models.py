@@ -173,7 +173,10 @@ class CollectionCase(Model):
 
 
 class CollectionPosition(Model):
-    """Each overdue loan's position at the latest run: the run's working set, rebuilt each run."""
+    """Each overdue loan's position at the latest run: the run's working set, rebuilt each run.
+
+    UNLOGGED on PostgreSQL (migration 0005): only the run reads it, and it rebuilds it.
+    """
 
     __tablename__ = "collection_position"
 

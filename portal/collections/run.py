@@ -59,7 +59,7 @@ from portal.sqlutil import (
 from portal.timeutil import local_today
 
 STALE_RUN = timedelta(hours=1)
-MANY_NEW_CASES = 10_000  # opening more refreshes the planner's statistics of collection_case
+MANY_NEW_CASES = 10_000  # opening more than this, and more than there were, refreshes statistics
 
 
 class RunRefused(DomainError):
@@ -341,7 +341,9 @@ def _open_cases(as_of: date, strategy: Strategy, now: datetime) -> int:
         )
     )
     db.session.commit()
-    if opened > MANY_NEW_CASES:  # a first run: the next statements must not plan for no cases
+    # A first run (or a portfolio that doubled): the next statements must not plan for the
+    # handful of cases the statistics still describe. A usual day opens a few percent.
+    if opened > max(MANY_NEW_CASES, before):
         analyze(CollectionCase)
         db.session.commit()
     return opened
