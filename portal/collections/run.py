@@ -135,8 +135,8 @@ def _check_date(as_of: date, now: datetime) -> None:
         raise RunRefused(
             _l("A run cannot be for a future date (today is %(today)s).", today=today.isoformat())
         )
-    first = db.session.scalar(select(func.min(Loan.disbursed_on)))
-    if first is None or as_of < first:
+    # EXISTS stops at the first such loan; min(disbursed_on) would read them all.
+    if not db.session.scalar(select(exists().where(Loan.disbursed_on <= as_of))):
         raise RunRefused(
             _l("There are no loans on or before %(date)s to evaluate.", date=as_of.isoformat())
         )
@@ -438,15 +438,17 @@ def _move_stages(as_of: date, strategy: Strategy, now: datetime) -> int:
     dpd = days_since(as_of, c.oldest_unpaid_due)
     target = _stage_case(dpd, strategy)
     moving = and_(c.status == CaseStatus.OPEN, c.stage < 4, c.stage != target)
+    columns = ["case_id", "kind", "from_stage", "to_stage", "reason", "run_on", "created_at"]
+    reason = cast(dpd, String) + literal(" dpd")
     db.session.execute(
         insert(CaseTransition).from_select(
-            ["case_id", "kind", "from_stage", "to_stage", "reason", "run_on", "created_at"],
+            columns,
             select(
                 c.id,
                 literal("stage"),
                 c.stage,
                 target,
-                cast(dpd, String) + literal(" dpd"),
+                reason,
                 literal(as_of),
                 literal(now, UTCDateTime),
             ).where(moving),
