@@ -64,7 +64,7 @@ def insert_from_select_skipping_conflicts(
 
     The conflict clause is the guarantee. A ``WHERE NOT EXISTS`` on the table being inserted
     into may filter most rows out first, cheaply, but only as a hash anti-join (see
-    ``plan_for_bulk(nested_loops=False)``): with statistics that call that table empty (a first
+    ``plan_for_bulk(whole_table_join=True)``): with statistics that call that table empty (a first
     run), PostgreSQL would otherwise probe it with a sequential scan per row, each scan also
     visiting every row the statement has inserted so far: O(n²).
     """
@@ -96,15 +96,17 @@ def empty_table(model) -> None:
 BULK_WORK_MEM_MB = 64
 
 
-def plan_for_bulk(*, nested_loops: bool = True) -> None:
+def plan_for_bulk(*, whole_table_join: bool = False) -> None:
     """Planner settings for the rest of this transaction's set-based batch work (PostgreSQL).
 
     - JIT off: compiling expressions costs a fixed few hundred milliseconds per statement and
       buys nothing for hash joins and aggregates over narrow rows.
     - ``work_mem`` raised so that hashing a few hundred thousand keys (a GROUP BY, a hash join)
       stays in memory instead of spilling to disk in batches.
-    - ``nested_loops=False`` where a nested loop is never right (an anti-join of hundreds of
-      thousands of rows) but stale statistics could make the planner choose one.
+    - ``whole_table_join=True`` for a join or anti-join of whole tables (hundreds of thousands
+      of rows on each side): no nested loop, which stale statistics could make the planner
+      choose, and no index-only scan, which on a table the batch itself just updated (its
+      visibility map cleared) fetches every heap row anyway, at several times a seq scan's cost.
 
     ``SET LOCAL`` ends with the transaction: nothing leaks into pooled connections.
     """
@@ -112,8 +114,9 @@ def plan_for_bulk(*, nested_loops: bool = True) -> None:
         return
     db.session.execute(text("SET LOCAL jit = off"))
     db.session.execute(text(f"SET LOCAL work_mem = '{BULK_WORK_MEM_MB}MB'"))
-    if not nested_loops:
+    if whole_table_join:
         db.session.execute(text("SET LOCAL enable_nestloop = off"))
+        db.session.execute(text("SET LOCAL enable_indexonlyscan = off"))
 
 
 def analyze(model) -> None:

@@ -276,7 +276,7 @@ def _open_cases(as_of: date, strategy: Strategy, now: datetime) -> int:
     ``insert_from_select_skipping_conflicts``), and a rerun adds nothing.
     """
     p, c = CollectionPosition, CollectionCase
-    plan_for_bulk(nested_loops=False)
+    plan_for_bulk(whole_table_join=True)
     before = db.session.scalar(select(func.max(c.id))) or 0
     opened = rows_affected(
         db.session.execute(
@@ -356,7 +356,7 @@ def _cure_cases(as_of: date, now: datetime) -> int:
     "paid off"), and both commit together.
     """
     c = CollectionCase
-    plan_for_bulk(nested_loops=False)
+    plan_for_bulk(whole_table_join=True)
     no_longer_overdue = and_(
         c.status == CaseStatus.OPEN,
         ~exists().where(CollectionPosition.loan_id == c.loan_id),
@@ -468,7 +468,7 @@ def _move_stages(as_of: date, strategy: Strategy, now: datetime) -> int:
 
 def _refresh_snapshots(as_of: date) -> None:
     c, p = CollectionCase, CollectionPosition
-    plan_for_bulk()
+    plan_for_bulk(whole_table_join=True)
     # Only rows whose figures changed (a payment, a new missed installment, a bucket boundary
     # crossed): days past due are derived from oldest_unpaid_due, so a case that merely grew a
     # day older is not rewritten, and a rerun for the same date rewrites nothing.
