@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
 import portal.collections.run as run_module
@@ -22,6 +22,7 @@ from portal.collections.models import (
 from portal.collections.run import RunInProgress, RunReport, run_collections
 from portal.extensions import db
 from portal.loans.models import Loan
+from portal.sqlutil import plan_for_bulk
 
 pytestmark = pytest.mark.postgres
 
@@ -132,3 +133,21 @@ def test_a_second_open_case_for_a_loan_is_refused_by_the_database(app, overdue_l
             .where(CollectionCase.loan_id == case.loan_id, CollectionCase.status == CaseStatus.OPEN)
         )
         assert open_cases == 1
+
+
+def test_positions_are_an_unlogged_working_table(app_ctx):
+    """Rebuilt by every run and read by nothing else: no WAL for it (migration 0005)."""
+    persistence = db.session.scalar(
+        text("SELECT relpersistence FROM pg_class WHERE relname = 'collection_position'")
+    )
+    assert persistence == "u"
+
+
+def test_bulk_settings_end_with_the_transaction(app_ctx):
+    """plan_for_bulk uses SET LOCAL: a pooled connection keeps the server's defaults."""
+    default = db.session.scalar(text("SHOW work_mem"))
+    plan_for_bulk(whole_table_join=True)
+    assert db.session.scalar(text("SHOW enable_nestloop")) == "off"
+    db.session.commit()
+    assert db.session.scalar(text("SHOW work_mem")) == default
+    assert db.session.scalar(text("SHOW enable_nestloop")) == "on"
