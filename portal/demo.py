@@ -21,6 +21,7 @@ from portal.loans.schedule import add_months
 from portal.loans.services import create_loan, record_payment
 from portal.messaging.default_templates import install_default_templates
 from portal.messaging.dispatch import dispatch_due
+from portal.messaging.emergency_contacts import add_contact
 from portal.messaging.notices import send_overdue_notice
 from portal.timeutil import local_today, utcnow
 
@@ -114,6 +115,16 @@ def seed(today: date, borrowers: int = 50) -> SeedResult:
         _seed_loan(
             user.id, f"LN-D{number:04d}-1", today, dpd, principal, rate, terms, partial, result
         )
+        if number % 3 == 0:  # some borrowers named someone to reach them through
+            add_contact(  # no draws here: the sequence above must not depend on what exists
+                user.id,
+                name=SURNAMES[number % len(SURNAMES)]
+                + GIVEN_NAMES[(number * 7) % len(GIVEN_NAMES)],
+                phone=f"+86139{number:08d}",
+                relationship=("parent", "sibling", "friend")[(number // 3) % 3],
+                now=utcnow(),
+                actor_id=user.id,
+            )
     if result.users_created:
         _seed_notices(today)
         audit("demo.seeded", now=utcnow(), details=result.__dict__)
@@ -154,6 +165,14 @@ def _seed_demo_borrower(today: date, demo_hash: str, result: SeedResult) -> None
         customer_number="C-DEMO-0001",
     )
     result.users_created += 1
+    add_contact(
+        user.id,
+        name="Wang Jian 王建",
+        phone="+8613900139000",
+        relationship="parent",
+        now=utcnow(),
+        actor_id=user.id,
+    )
     _seed_loan(user.id, "LN-DEMO-0001", today, 12, 300_000, 2400, 6, True, result)
     _seed_loan(user.id, "LN-DEMO-0002", today, -9, 150_000, 1800, 3, False, result)
 

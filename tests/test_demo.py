@@ -9,6 +9,8 @@ from portal.demo import seed
 from portal.extensions import db
 from portal.loans.models import Loan
 from portal.loans.services import loan_position, loans_of_borrower, portfolio_by_bucket
+from portal.messaging.emergency_contacts import active_contacts
+from portal.messaging.models import EmergencyContact
 from tests.conftest import csrf_token, page_text
 
 TODAY = date(2026, 11, 28)
@@ -42,6 +44,14 @@ def test_demo_borrower_has_one_overdue_and_one_current_loan(app_ctx):
     borrower = db.session.scalar(select(User).where(User.email == "borrower@demo.test"))
     positions = [loan_position(loan, TODAY) for loan in loans_of_borrower(borrower.id)]
     assert sorted(p.is_overdue for p in positions) == [False, True]
+
+
+def test_some_demo_borrowers_named_an_emergency_contact(app_ctx):
+    """The case page's emergency-contact card has something to show in the demo."""
+    seed(TODAY)
+    demo = db.session.scalar(select(User).where(User.email == "borrower@demo.test"))
+    assert [c.relationship_to_borrower for c in active_contacts(demo.id)] == ["parent"]
+    assert db.session.scalar(select(func.count()).select_from(EmergencyContact)) == 17
 
 
 def test_seed_twice_changes_nothing(app):
