@@ -18,7 +18,7 @@ from portal.extensions import db
 from portal.messaging.facts import load_borrower_contexts
 from portal.messaging.guard import Decision, Outcome, decide
 from portal.messaging.models import CallOutcome, ContactKind, Message, MessageStatus
-from portal.messaging.outbox import BorrowerNotFound, record_decision
+from portal.messaging.outbox import BorrowerNotFound, decision_values, record_decision
 
 
 class CallNotAllowed(DomainError):
@@ -49,7 +49,15 @@ def _decide_call(borrower_id: int, *, now: datetime, actor_id: int | None):
         rules=borrower.rulebook,
     )
     record = record_decision(
-        None, decision, borrower, now, actor_id, channel=Channel.PHONE, kind=ContactKind.COLLECTION
+        decision_values(
+            None,
+            decision,
+            borrower,
+            now,
+            actor_id,
+            channel=Channel.PHONE,
+            kind=ContactKind.COLLECTION,
+        )
     )
     db.session.flush()
     return decision, record, borrower

@@ -122,7 +122,7 @@ def enqueue(
     apply_decision(message, decision)
     db.session.add(message)
     db.session.flush()
-    record_decision(message, decision, borrower, now, actor_id)
+    record_decision(decision_values(message, decision, borrower, now, actor_id))
     return message
 
 
@@ -162,19 +162,8 @@ def decision_values(
     }
 
 
-def record_decision(
-    message: Message | None,
-    decision: Decision,
-    borrower: BorrowerContext,
-    now: datetime,
-    actor_id: int | None,
-    *,
-    channel: Channel | None = None,
-    kind=None,
-) -> ContactDecisionRecord:
-    """Keep the guard's decision, with its rule and the rulebook version, for the record."""
-    row = ContactDecisionRecord(
-        **decision_values(message, decision, borrower, now, actor_id, channel=channel, kind=kind)
-    )
+def record_decision(values: dict) -> ContactDecisionRecord:
+    """Keep a guard decision (the row ``decision_values`` makes) for the record. Adds; no flush."""
+    row = ContactDecisionRecord(**values)
     db.session.add(row)
     return row
