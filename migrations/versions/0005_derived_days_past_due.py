@@ -22,6 +22,10 @@ depends_on = None
 
 
 def upgrade():
+    with op.batch_alter_table("case_transition", schema=None) as batch_op:
+        batch_op.drop_constraint(
+            batch_op.f("uq_case_transition_case_id_run_on_to_stage_kind"), type_="unique"
+        )
     with op.batch_alter_table("collection_case", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("ck_collection_case_dpd_non_negative"), type_="check")
         batch_op.drop_column("days_past_due")
@@ -64,3 +68,8 @@ def downgrade():
         batch_op.alter_column("last_run_on", server_default=None)
         batch_op.alter_column("days_past_due", server_default=None)
         batch_op.create_check_constraint("dpd_non_negative", "days_past_due >= 0")
+    with op.batch_alter_table("case_transition", schema=None) as batch_op:
+        batch_op.create_unique_constraint(
+            batch_op.f("uq_case_transition_case_id_run_on_to_stage_kind"),
+            ["case_id", "run_on", "to_stage", "kind"],
+        )

@@ -212,7 +212,8 @@ class CaseTransition(Model):
     """A case moving between stages (or opening, curing), with the reason, for the timeline."""
 
     __tablename__ = "case_transition"
-    __table_args__ = (UniqueConstraint("case_id", "run_on", "to_stage", "kind"),)
+    # No unique key on (case, run date, stage): an admin may edit the strategy twice in a day,
+    # and each rerun's move is history. Reruns add nothing unless something moved.
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(

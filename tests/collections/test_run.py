@@ -432,6 +432,23 @@ def test_a_new_strategy_version_applies_to_open_cases_at_the_next_run(loan_id):
     assert (report.transitions, case.stage, case.strategy_version) == (1, 1, 1)
 
 
+def test_same_day_reruns_after_strategy_edits_record_every_move(loan_id):
+    """Stage 2 starts later, then at 4 again, then later again, each followed by a rerun of the
+    same date: the case, opened in stage 2, moves 2 -> 1 -> 2 -> 1, and the timeline has all
+    three moves (a unique key on case, date and stage once refused the third)."""
+    day = FIRST_DUE + timedelta(days=6)
+    run(day)
+    for entry, stage in [(10, 1), (4, 2), (10, 1)]:
+        settings = copy.deepcopy(DEFAULT_STRATEGY)
+        settings["stages"][1]["entry_dpd"] = entry
+        save_strategy(settings, actor_id=None, now=morning(FIRST_DUE))
+        db.session.commit()
+        assert run(day).transitions == 1
+        assert only_case(loan_id).stage == stage
+    moves = [t[1:3] for t in transitions_of(only_case(loan_id).id) if t[0] == "stage"]
+    assert moves == [(2, 1), (1, 2), (2, 1)]
+
+
 def test_a_case_in_the_legal_stage_stays_there(loan_id):
     """Stage 4 is entered only by approval; the run neither enters nor leaves it by DPD."""
     run(FIRST_DUE + timedelta(days=100))
