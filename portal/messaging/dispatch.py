@@ -168,6 +168,10 @@ def deliver_claimed(
     session.expire_on_commit = False
     max_attempts = current_app.config["MESSAGE_MAX_ATTEMPTS"]
     opened: set[Channel] = set()
+    # Sent messages are marked on a connection held for the whole claim, in autocommit mode:
+    # one UPDATE by key is its own transaction, one round trip. Through the session each mark
+    # would also cost a BEGIN, a COMMIT, and a pool checkout with its ping.
+    marker = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
     try:
         for message in _decide_claim(messages, borrowers, now, report):
             borrower = borrowers[message.borrower_id]
@@ -198,16 +202,21 @@ def deliver_claimed(
                     report.failed += 1
                 db.session.commit()
                 continue
-            db.session.connection().execute(
-                MARK_SENT, {"message_id": message.id, "sent_at": clock(), "reference": reference}
-            )
-            db.session.commit()  # right after the channel accepted it: the repeat window
+            sent = {"message_id": message.id, "sent_at": clock(), "reference": reference}
+            # Right after the channel accepted it (the repeat window). A channel that wrote
+            # through the session (the SMS log, an in-portal notice) commits with the mark.
+            if session.in_transaction():
+                db.session.connection().execute(MARK_SENT, sent)
+                db.session.commit()
+            else:
+                marker.execute(MARK_SENT, sent)  # committed by itself (autocommit)
             report.sent += 1
             report.by_channel[message.channel.value] = (
                 report.by_channel.get(message.channel.value, 0) + 1
             )
         db.session.commit()
     finally:
+        marker.close()
         session.expire_on_commit = expire_on_commit
         session.expire_all()  # the sent rows were updated around the ORM: reload on next use
         for channel in opened:
