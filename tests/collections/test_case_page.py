@@ -272,6 +272,7 @@ def test_timeline_merges_every_kind_of_event_newest_first(app, client, setup, mo
     assert times == sorted(times, reverse=True)
     text = page_text(response)
     assert "No answer" in text
+    assert "(4 days past due)" in text  # the recorded reason "4 dpd", in words
     assert "the borrower opted out of this channel" in text
     assert "outside the contact hours" in text
     assert html.count('data-testid="guard-decision"') == 2  # on the message and on the call

@@ -6,7 +6,10 @@ the code itself, so an unknown code is shown rather than hidden.
 
 from __future__ import annotations
 
+import re
+
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from portal.collections.models import (
     ArrearsReason,
@@ -83,6 +86,16 @@ TRANSITION_LABELS = {
     "closed": _l("Case closed"),
     "escalated": _l("Escalated"),
 }
+# Why a transition happened, as the run and the legal workflow record it (plain codes, kept
+# in the record as written); "overdue 12 dpd" and "12 dpd" are read by transition_reason().
+TRANSITION_REASON_LABELS = {
+    "paid off": _l("loan paid off"),
+    "paid up": _l("arrears paid"),
+    "written off": _l("loan written off"),
+    "legal approval requested": _l("legal approval requested"),
+    "legal approval": _l("legal approval granted"),
+}
+_DPD_REASON = re.compile(r"^(?:overdue )?(\d+) dpd$")
 # The contact-rules guard's rules (portal/messaging/guard.py); parametrised ones by prefix.
 RULE_LABELS = {
     "allowed": _l("allowed"),
@@ -114,6 +127,17 @@ def label(table: dict, code: str | None) -> str:
     if code is None:
         return ""
     return str(table.get(code, code))
+
+
+def transition_reason(reason: str | None) -> str:
+    """A transition's recorded reason in the reader's words, e.g. "12 dpd" -> 逾期 12 天."""
+    if not reason:
+        return ""
+    dpd = _DPD_REASON.match(reason)
+    if dpd:
+        days = int(dpd.group(1))
+        return ngettext("%(days)s day past due", "%(days)s days past due", days, days=days)
+    return label(TRANSITION_REASON_LABELS, reason)
 
 
 def rule_label(rule: str | None) -> str:
