@@ -23,7 +23,7 @@ from portal.messaging.default_templates import install_default_templates
 from portal.messaging.dispatch import dispatch_due
 from portal.messaging.emergency_contacts import add_contact
 from portal.messaging.notices import send_overdue_notice
-from portal.timeutil import local_today, utcnow
+from portal.timeutil import portfolio_today, utcnow
 
 DEMO_PASSWORD = "demo1234"  # noqa: S105 - published in the README, demo only
 STAFF_ACCOUNTS = (
@@ -245,7 +245,7 @@ def seed_command(today: datetime | None, borrowers: int) -> None:
     """Create demo accounts (password demo1234) and about 50 borrowers; safe to run twice."""
     if current_app.config["PORTAL_ENV"] == "production":
         raise click.ClickException("Demo data is never created in production.")
-    as_of = today.date() if today else local_today(current_app.config["DEFAULT_TIMEZONE"], utcnow())
+    as_of = today.date() if today else portfolio_today(utcnow())
     result = seed(as_of, borrowers)
     db.session.commit()
     # In-portal notices need no outside service: deliver them now, so the demo shows them.

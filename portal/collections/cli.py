@@ -7,12 +7,11 @@ from dataclasses import asdict
 from datetime import datetime
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 
 from portal.collections.run import run_collections
 from portal.domain import DomainError
-from portal.timeutil import local_today, utcnow
+from portal.timeutil import portfolio_today, utcnow
 
 collections_cli = AppGroup("collections", help="The collection workflow.")
 
@@ -29,7 +28,7 @@ collections_cli = AppGroup("collections", help="The collection workflow.")
 def run_command(as_of: datetime | None, no_contacts: bool) -> None:
     """Daily run: days past due, buckets, cases, stages, promises, contacts; one JSON line."""
     now = utcnow()
-    day = as_of.date() if as_of else local_today(current_app.config["DEFAULT_TIMEZONE"], now)
+    day = as_of.date() if as_of else portfolio_today(now)
     try:
         report = run_collections(day, now=now, contacts=not no_contacts)
     except DomainError as error:

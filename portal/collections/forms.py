@@ -17,7 +17,6 @@ from wtforms import (
     Form,
     HiddenField,
     IntegerField,
-    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
@@ -33,23 +32,12 @@ from portal.collections.cases.labels import (
     MESSAGE_PURPOSES,
     WILLINGNESS_LABELS,
 )
+from portal.forms import choices, keep_text, strip
 from portal.messaging.models import CallOutcome
 from portal.messaging.purposes import PURPOSES
 from portal.money import InvalidAmount, parse_amount
 
 AMOUNT_MAX_LENGTH = 20
-
-
-def _choices(labels: dict) -> list[SelectChoice]:
-    return [SelectChoice(value=value, label=label) for value, label in labels.items()]
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
-def _keep_text(value):
-    return value.replace("\r\n", "\n") if isinstance(value, str) else value
 
 
 def _amount(label, required: bool = True) -> StringField:
@@ -60,7 +48,7 @@ def _amount(label, required: bool = True) -> StringField:
     )
     return StringField(
         label,
-        filters=[_strip],
+        filters=[strip],
         validators=[first, Length(max=AMOUNT_MAX_LENGTH, message=_l("That is not an amount."))],
         render_kw={"inputmode": "decimal", "autocomplete": "off"},
     )
@@ -96,10 +84,10 @@ class AssignForm(FlaskForm):
 class CallForm(FlaskForm):
     """A call made; a promise-to-pay outcome also needs the amount and the date."""
 
-    outcome = SelectField(_l("Outcome"), choices=_choices(CALL_OUTCOME_LABELS))
+    outcome = SelectField(_l("Outcome"), choices=choices(CALL_OUTCOME_LABELS))
     note = TextAreaField(
         _l("What was said (optional)"),
-        filters=[_keep_text],
+        filters=[keep_text],
         validators=[Length(max=NOTE_MAX, message=_l("At most %(max)d characters.", max=NOTE_MAX))],
     )
     amount = _amount(_l("Promised amount"), required=False)
@@ -127,7 +115,7 @@ class PromiseForm(FlaskForm):
 class NoteForm(FlaskForm):
     body = TextAreaField(
         _l("Note"),
-        filters=[_keep_text],
+        filters=[keep_text],
         validators=[
             DataRequired(message=_l("Please write the note.")),
             Length(max=NOTE_MAX, message=_l("At most %(max)d characters.", max=NOTE_MAX)),
@@ -137,9 +125,9 @@ class NoteForm(FlaskForm):
 
 class MessageForm(FlaskForm):
     purpose = SelectField(
-        _l("Message"), choices=_choices({code: PURPOSES[code].label for code in MESSAGE_PURPOSES})
+        _l("Message"), choices=choices({code: PURPOSES[code].label for code in MESSAGE_PURPOSES})
     )
-    channel = SelectField(_l("Channel"), choices=_choices(MESSAGE_CHANNEL_LABELS))
+    channel = SelectField(_l("Channel"), choices=choices(MESSAGE_CHANNEL_LABELS))
 
 
 class EmergencyMessageForm(FlaskForm):
@@ -157,7 +145,7 @@ class CallbackForm(FlaskForm):
 def _text(label) -> StringField:
     return StringField(
         label,
-        filters=[_strip],
+        filters=[strip],
         validators=[
             DataRequired(message=_l("Please fill this in.")),
             Length(max=TEXT_MAX, message=_l("At most %(max)d characters.", max=TEXT_MAX)),
@@ -168,9 +156,7 @@ def _text(label) -> StringField:
 class AssessmentForm(FlaskForm):
     income_situation = _text(_l("Income situation"))
     monthly_income = _amount(_l("Monthly income (optional)"), required=False)
-    arrears_reason = SelectField(
-        _l("Why payments stopped"), choices=_choices(ARREARS_REASON_LABELS)
-    )
-    willingness = SelectField(_l("Willingness to pay"), choices=_choices(WILLINGNESS_LABELS))
+    arrears_reason = SelectField(_l("Why payments stopped"), choices=choices(ARREARS_REASON_LABELS))
+    willingness = SelectField(_l("Willingness to pay"), choices=choices(WILLINGNESS_LABELS))
     can_pay = _amount(_l("Can pay per month (optional)"), required=False)
     next_step = _text(_l("Next step"))

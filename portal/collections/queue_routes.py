@@ -38,7 +38,7 @@ from portal.collections.cases.queue import queue_page
 from portal.collections.cases.timeline import case_timeline
 from portal.extensions import db
 from portal.messaging.purposes import PURPOSES
-from portal.timeutil import local_today, utcnow
+from portal.timeutil import portfolio_today, utcnow
 
 bp = Blueprint("collections_staff", __name__, url_prefix="/staff/collections")
 CASE_ROLES = (Role.COLLECTOR, Role.ADMIN)
@@ -73,7 +73,7 @@ def queue():
     result = queue_page(
         viewer=current_user,
         now=now,
-        today=local_today(current_app.config["DEFAULT_TIMEZONE"], now),
+        today=portfolio_today(now),
         collector=collector,  # type: ignore[arg-type]
         page=form.page.data if form.page.data and not form.page.errors else 1,
     )

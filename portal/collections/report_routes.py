@@ -40,7 +40,7 @@ from portal.collections.reports.portfolio import (
 from portal.collections.strategy import current_strategy
 from portal.extensions import db
 from portal.money import minor_exponent
-from portal.timeutil import local_today, utcnow
+from portal.timeutil import local_today, portfolio_today, utcnow
 
 bp = Blueprint("collections_reports", __name__, url_prefix="/staff")
 
@@ -88,7 +88,7 @@ def overdue_csv():
         filters, actor_id=current_user.id, now=now, ip_address=request.remote_addr
     )
     db.session.commit()  # the audit event stands even if the download is interrupted
-    today = local_today(current_app.config["DEFAULT_TIMEZONE"], now)
+    today = portfolio_today(now)
     return Response(
         stream_with_context(chunks),
         mimetype="text/csv",

@@ -15,7 +15,6 @@ import time as wall_time
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     String,
@@ -56,7 +55,7 @@ from portal.sqlutil import (
     plan_for_bulk,
     rows_affected,
 )
-from portal.timeutil import local_today
+from portal.timeutil import portfolio_today
 
 STALE_RUN = timedelta(hours=1)
 MANY_NEW_CASES = 10_000  # opening more than this, and more than there were, refreshes statistics
@@ -111,7 +110,7 @@ def run_collections(as_of: date, *, now: datetime, contacts: bool = True) -> Run
         )
         _settle_promises(as_of)
         _assign_cases()
-        if contacts and as_of == local_today(current_app.config["DEFAULT_TIMEZONE"], now):
+        if contacts and as_of == portfolio_today(now):
             from portal.collections.contacts import queue_stage_contacts
 
             queued, deferred, blocked = queue_stage_contacts(as_of, strategy, now=now)
@@ -130,7 +129,7 @@ def run_collections(as_of: date, *, now: datetime, contacts: bool = True) -> Run
 
 
 def _check_date(as_of: date, now: datetime) -> None:
-    today = local_today(current_app.config["DEFAULT_TIMEZONE"], now)
+    today = portfolio_today(now)
     if as_of > today:
         raise RunRefused(
             _l("A run cannot be for a future date (today is %(today)s).", today=today.isoformat())

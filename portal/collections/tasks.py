@@ -6,10 +6,9 @@ import logging
 from dataclasses import asdict
 
 from celery import shared_task
-from flask import current_app
 
 from portal.collections.run import RunInProgress, RunRefused, run_collections
-from portal.timeutil import local_today, utcnow
+from portal.timeutil import portfolio_today, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +19,7 @@ def collections_run_task() -> dict | None:
     and the first run after local midnight does the day's work. Commits per step."""
     now = utcnow()
     try:
-        report = run_collections(local_today(current_app.config["DEFAULT_TIMEZONE"], now), now=now)
+        report = run_collections(portfolio_today(now), now=now)
     except RunInProgress:
         log.info("collections run already in progress; skipped")
         return None

@@ -17,7 +17,6 @@ from wtforms import (
     Form,
     HiddenField,
     IntegerField,
-    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
@@ -33,6 +32,7 @@ from wtforms.validators import (
 )
 
 from portal.config import SUPPORTED_LOCALES
+from portal.forms import choices, keep_text, strip
 from portal.i18n import LANGUAGE_NAMES
 from portal.messaging.content_check import CATEGORIES
 from portal.messaging.purposes import PURPOSES
@@ -52,40 +52,26 @@ BODY_HTML_MAX = 100_000
 TERM_MAX = 100
 
 
-def _choices(labels: dict) -> list[SelectChoice]:
-    """Select options from {value: label}; labels may be lazy (translated when rendered)."""
-    return [SelectChoice(value=value, label=label) for value, label in labels.items()]
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
-def _keep_text(value):
-    # Textareas: keep the admin's text exactly, but browsers send CRLF; store LF.
-    return value.replace("\r\n", "\n") if isinstance(value, str) else value
-
-
 class TemplateForm(FlaskForm):
     """A template draft. Which fields apply depends on the channel (see ``fields_for``)."""
 
     subject = StringField(
         _l("Subject"),
-        filters=[_keep_text],
+        filters=[keep_text],
         validators=[
             Length(max=SUBJECT_MAX, message=_l("At most %(max)d characters.", max=SUBJECT_MAX))
         ],
     )
     body_text = TextAreaField(
         _l("Text"),
-        filters=[_keep_text],
+        filters=[keep_text],
         validators=[
             Length(max=BODY_TEXT_MAX, message=_l("At most %(max)d characters.", max=BODY_TEXT_MAX))
         ],
     )
     body_html = TextAreaField(
         _l("HTML version (optional)"),
-        filters=[_keep_text],
+        filters=[keep_text],
         validators=[
             Length(max=BODY_HTML_MAX, message=_l("At most %(max)d characters.", max=BODY_HTML_MAX))
         ],
@@ -96,8 +82,8 @@ class PreviewForm(TemplateForm):
     """A draft sent by the editor for a live preview (JSON, CSRF checked from the header)."""
 
     purpose = StringField(validators=[InputRequired()])
-    channel = SelectField(choices=_choices({c.value: c.value for c in TEMPLATE_CHANNELS}))
-    locale = SelectField(choices=_choices({code: code for code in SUPPORTED_LOCALES}))
+    channel = SelectField(choices=choices({c.value: c.value for c in TEMPLATE_CHANNELS}))
+    locale = SelectField(choices=choices({code: code for code in SUPPORTED_LOCALES}))
 
     def validate_purpose(self, field) -> None:
         if field.data not in PURPOSES:
@@ -108,14 +94,14 @@ class TermForm(FlaskForm):
     """A prohibited word or phrase an admin adds to a locale's list."""
 
     locale = SelectField(
-        _l("Language"), choices=_choices({code: LANGUAGE_NAMES[code] for code in SUPPORTED_LOCALES})
+        _l("Language"), choices=choices({code: LANGUAGE_NAMES[code] for code in SUPPORTED_LOCALES})
     )
     category = SelectField(
-        _l("Category"), choices=_choices({code: CATEGORY_LABELS[code] for code in CATEGORIES})
+        _l("Category"), choices=choices({code: CATEGORY_LABELS[code] for code in CATEGORIES})
     )
     term = StringField(
         _l("Word or phrase"),
-        filters=[_strip],
+        filters=[strip],
         validators=[
             DataRequired(message=_l("Please enter a word or phrase.")),  # after trimming
             Length(
@@ -132,7 +118,7 @@ class LenderRulebookForm(FlaskForm):
 
     code = SelectField(
         _l("Lender's rulebook"),
-        choices=_choices({code: RULEBOOK_NAMES.get(code, code) for code in BUILT_IN}),
+        choices=choices({code: RULEBOOK_NAMES.get(code, code) for code in BUILT_IN}),
     )
 
 
@@ -180,7 +166,7 @@ class RulebookForm(FlaskForm):
     max_call_attempts_per_7_days = _limit(_l("Call attempts per 7 days"))
     quiet_days_after_conversation = _limit(_l("Quiet days after a conversation"))
     third_party_contact = SelectField(
-        _l("Contacting third parties"), choices=_choices(THIRD_PARTY_MODES)
+        _l("Contacting third parties"), choices=choices(THIRD_PARTY_MODES)
     )
     unreachable_after_attempts = _count(_l("Unreachable after failed attempts"), minimum=1)
     opt_out_notice_in_electronic_messages = BooleanField(
@@ -228,14 +214,14 @@ class MessageFilterForm(Form):
     """Filters of the message log, read from the query string (a GET form: no CSRF)."""
 
     status = SelectField(
-        _l("Status"), choices=_choices({"": _l("Any status"), **STATUS_LABELS}), default=""
+        _l("Status"), choices=choices({"": _l("Any status"), **STATUS_LABELS}), default=""
     )
     channel = SelectField(
-        _l("Channel"), choices=_choices({"": _l("Any channel"), **CHANNEL_LABELS}), default=""
+        _l("Channel"), choices=choices({"": _l("Any channel"), **CHANNEL_LABELS}), default=""
     )
     purpose = SelectField(
         _l("Purpose"),
-        choices=_choices({"": _l("Any purpose"), **{c: p.label for c, p in PURPOSES.items()}}),
+        choices=choices({"": _l("Any purpose"), **{c: p.label for c, p in PURPOSES.items()}}),
         default="",
     )
     page = IntegerField(validators=[Optional(), NumberRange(min=1)], default=1)

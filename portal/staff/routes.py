@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, render_template
 
 from portal.auth.permissions import staff_required
 from portal.collections.strategy import current_strategy
 from portal.loans.services import portfolio_by_bucket
-from portal.timeutil import local_today, utcnow
+from portal.timeutil import portfolio_today, utcnow
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -15,7 +15,7 @@ bp = Blueprint("staff", __name__, url_prefix="/staff")
 @bp.get("/")
 @staff_required
 def home():
-    today = local_today(current_app.config["DEFAULT_TIMEZONE"], utcnow())
+    today = portfolio_today(utcnow())
     # The same buckets as the collections run and reports: the strategy in force.
     buckets = portfolio_by_bucket(today, current_strategy().bucket_edges)
     return render_template("staff/home.html", buckets=buckets, today=today)

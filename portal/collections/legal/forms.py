@@ -11,10 +11,7 @@ from wtforms.widgets import HiddenInput
 
 from portal.collections.legal.agency import AGENCY_MAX, NOTE_MAX, STATUS_MAX
 from portal.collections.legal.services import REASON_MAX
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
+from portal.forms import strip
 
 
 def _too_long(limit: int):
@@ -24,7 +21,7 @@ def _too_long(limit: int):
 class LegalRequestForm(FlaskForm):
     reason = TextAreaField(
         _l("Why should this case go to the legal stage?"),
-        filters=[_strip],
+        filters=[strip],
         validators=[
             InputRequired(message=_l("Please give the reason for the request.")),
             _too_long(REASON_MAX),
@@ -37,7 +34,7 @@ class DecisionForm(FlaskForm):
 
     request_id = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
     decision = HiddenField(validators=[AnyOf(("approve", "reject"))])
-    note = TextAreaField(_l("Note"), filters=[_strip], validators=[_too_long(NOTE_MAX)])
+    note = TextAreaField(_l("Note"), filters=[strip], validators=[_too_long(NOTE_MAX)])
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
@@ -50,7 +47,7 @@ class DecisionForm(FlaskForm):
 class PlacementForm(FlaskForm):
     agency = StringField(
         _l("Agency"),
-        filters=[_strip],
+        filters=[strip],
         validators=[
             InputRequired(message=_l("Please enter the agency's name.")),
             _too_long(AGENCY_MAX),
@@ -59,16 +56,16 @@ class PlacementForm(FlaskForm):
 
 
 class RecallForm(FlaskForm):
-    note = TextAreaField(_l("Note"), filters=[_strip], validators=[Optional(), _too_long(NOTE_MAX)])
+    note = TextAreaField(_l("Note"), filters=[strip], validators=[Optional(), _too_long(NOTE_MAX)])
 
 
 class AgencyUpdateForm(FlaskForm):
     status = StringField(
         _l("Status reported by the agency"),
-        filters=[_strip],
+        filters=[strip],
         validators=[
             InputRequired(message=_l("Please enter the agency's status.")),
             _too_long(STATUS_MAX),
         ],
     )
-    note = TextAreaField(_l("Note"), filters=[_strip], validators=[Optional(), _too_long(NOTE_MAX)])
+    note = TextAreaField(_l("Note"), filters=[strip], validators=[Optional(), _too_long(NOTE_MAX)])

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -41,13 +40,13 @@ from portal.collections.models import (
     LegalStatus,
 )
 from portal.extensions import db
-from portal.timeutil import local_today
+from portal.timeutil import portfolio_today
 
 REASON_MAX = 2000
 
 
 def _today(now: datetime) -> date:
-    return local_today(current_app.config["DEFAULT_TIMEZONE"], now)
+    return portfolio_today(now)
 
 
 def pending_request(case_id: int) -> LegalRequest | None:

@@ -11,6 +11,7 @@ from wtforms import Form, SelectChoice, SelectField, StringField
 
 from portal.collections.reports import stage_label
 from portal.collections.reports.overdue import SORTS, OverdueFilters
+from portal.forms import strip
 from portal.money import InvalidAmount, parse_amount
 
 MAX_DPD_DIGITS = 6
@@ -18,21 +19,17 @@ MAX_AMOUNT_MINOR = 10**15  # far above any loan; keeps the bound inside BIGINT e
 UNASSIGNED = "none"
 
 
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
 class OverdueFilterForm(Form):
     """Fields keep exactly what was typed; ``parse()`` turns them into filters and messages."""
 
     bucket = SelectField(_l("Bucket"), validate_choice=False, default="")
-    min_dpd = StringField(_l("Days past due from"), filters=[_strip])
-    max_dpd = StringField(_l("Days past due to"), filters=[_strip])
+    min_dpd = StringField(_l("Days past due from"), filters=[strip])
+    max_dpd = StringField(_l("Days past due to"), filters=[strip])
     stage = SelectField(_l("Stage"), validate_choice=False, default="")
     collector = SelectField(_l("Collector"), validate_choice=False, default="")
     currency = SelectField(_l("Currency"), validate_choice=False, default="")
-    min_amount = StringField(_l("Overdue from"), filters=[_strip])
-    max_amount = StringField(_l("Overdue to"), filters=[_strip])
+    min_amount = StringField(_l("Overdue from"), filters=[strip])
+    max_amount = StringField(_l("Overdue to"), filters=[strip])
     sort = SelectField(
         _l("Sort by"),
         choices=[
@@ -51,7 +48,7 @@ class OverdueFilterForm(Form):
         validate_choice=False,
         default="desc",
     )
-    page = StringField(filters=[_strip], default="1")
+    page = StringField(filters=[strip], default="1")
 
     def __init__(
         self,
