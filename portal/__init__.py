@@ -55,11 +55,7 @@ def _register_features(app: Flask) -> None:
     from portal import auth, collections, errors, messaging, templating, workers
     from portal.audit.cli import audit_cli
     from portal.demo import demo_cli
-    from portal.health import bp as health_bp
-    from portal.i18n import bp as i18n_bp
     from portal.i18n import remember_lang_parameter
-    from portal.loans.routes import bp as borrower_bp
-    from portal.staff.routes import bp as staff_bp
 
     auth.init_app(app)
     errors.init_app(app)
@@ -68,7 +64,46 @@ def _register_features(app: Flask) -> None:
     collections.init_app(app)
     workers.init_app(app)
     app.before_request(remember_lang_parameter)
-    for blueprint in (health_bp, i18n_bp, borrower_bp, staff_bp):
-        app.register_blueprint(blueprint)
+    _register_blueprints(app)
     app.cli.add_command(audit_cli)
     app.cli.add_command(demo_cli)
+
+
+def _register_blueprints(app: Flask) -> None:
+    """Every blueprint of the portal, in one list: the only place that imports routes modules."""
+    from portal.auth.routes import bp as auth
+    from portal.collections.contact_rules_routes import bp as contact_rules
+    from portal.collections.legal_routes import bp as collections_legal
+    from portal.collections.queue_routes import bp as collections_staff
+    from portal.collections.report_routes import bp as collections_reports
+    from portal.collections.strategy_routes import bp as collections_strategy
+    from portal.health import bp as health
+    from portal.i18n import bp as i18n
+    from portal.loans.routes import bp as borrower
+    from portal.messaging.emergency_contact_routes import bp as emergency_contacts
+    from portal.messaging.notice_routes import bp as notices
+    from portal.messaging.preference_routes import bp as contact_settings
+    from portal.messaging.staff import bp as messaging_staff
+    from portal.messaging.unsubscribe_routes import bp as unsubscribe
+    from portal.messaging.webhooks import bp as sms_webhooks
+    from portal.staff.routes import bp as staff
+
+    for blueprint in (
+        auth,
+        health,
+        i18n,
+        borrower,
+        staff,
+        notices,
+        contact_settings,
+        emergency_contacts,
+        unsubscribe,
+        sms_webhooks,
+        messaging_staff,
+        collections_staff,
+        collections_legal,
+        collections_reports,
+        collections_strategy,
+        contact_rules,
+    ):
+        app.register_blueprint(blueprint)

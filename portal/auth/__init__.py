@@ -14,7 +14,6 @@ from portal.timeutil import utcnow
 
 
 def init_app(app: Flask) -> None:
-    from portal.auth.routes import bp
     from portal.auth.services import user_by_id
 
     login_manager.init_app(app)
@@ -28,7 +27,6 @@ def init_app(app: Flask) -> None:
         return user_by_id(int(user_id)) if user_id.isdigit() else None
 
     app.before_request(_expire_idle_session)
-    app.register_blueprint(bp)
 
 
 def _expire_idle_session():
