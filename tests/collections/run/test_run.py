@@ -12,7 +12,6 @@ from flask_babel import force_locale
 from sqlalchemy import func, select, update
 
 import portal.collections.cli as cli_module
-import portal.collections.run as run_module
 from portal.auth.models import BorrowerProfile, Role
 from portal.collections.models import (
     CaseStatus,
@@ -24,8 +23,9 @@ from portal.collections.models import (
     PromiseStatus,
     PromiseToPay,
 )
-from portal.collections.run import RunInProgress, RunRefused, level_shares, run_collections
-from portal.collections.strategy import DEFAULT_STRATEGY, save_strategy
+from portal.collections.run import RunInProgress, RunRefused, cures, run_collections
+from portal.collections.run.assignment import level_shares
+from portal.collections.strategy.services import DEFAULT_STRATEGY, save_strategy
 from portal.extensions import db
 from portal.loans.models import Loan, LoanStatus, PaymentMethod
 from portal.loans.services import record_payment
@@ -700,7 +700,7 @@ def test_a_failed_run_releases_the_date_and_can_run_again(loan_id, monkeypatch):
     def broken(*_args, **_kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(run_module, "_cure_cases", broken)
+    monkeypatch.setattr(cures, "cure_cases", broken)
     with pytest.raises(RuntimeError, match="went away"):
         run(day)
     stored = db.session.scalars(select(CollectionRun)).one()

@@ -12,14 +12,13 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
-import portal.collections.run as run_module
 from portal.collections.models import (
     CaseStatus,
     CaseTransition,
     CollectionCase,
     CollectionRun,
 )
-from portal.collections.run import RunInProgress, RunReport, run_collections
+from portal.collections.run import RunInProgress, RunReport, positions, run_collections
 from portal.extensions import db
 from portal.loans.models import Loan
 from portal.sqlutil import plan_for_bulk
@@ -67,13 +66,13 @@ def _state(app) -> tuple[int, int, int, list[str]]:
 
 def test_two_runs_at_once_one_works_the_other_is_refused(app, overdue_loans, monkeypatch):
     """While one run holds the date, a second started at the same moment gets RunInProgress."""
-    real = run_module._rebuild_positions
+    real = positions.rebuild_positions
 
     def slow_rebuild(*args, **kwargs):
         real(*args, **kwargs)
         time.sleep(0.5)  # hold the run open so that the other thread certainly overlaps
 
-    monkeypatch.setattr(run_module, "_rebuild_positions", slow_rebuild)
+    monkeypatch.setattr(positions, "rebuild_positions", slow_rebuild)
     start = threading.Barrier(2)
     with ThreadPoolExecutor(2) as pool:
         outcomes = list(pool.map(lambda _: _run_in_thread(app, start), range(2)))

@@ -1,0 +1,91 @@
+"""Step 3: close the open cases whose loan is no longer overdue (cured, paid off, written off)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import and_, case, exists, func, insert, literal, select, update
+
+from portal.collections.models import CaseStatus, CaseTransition, CollectionCase, CollectionPosition
+from portal.dbtypes import UTCDateTime
+from portal.extensions import db
+from portal.loans.models import Loan, LoanStatus
+from portal.sqlutil import plan_for_bulk, rows_affected
+
+
+def cure_cases(as_of: date, now: datetime) -> int:
+    """Close open cases whose loan is no longer overdue, each with its 'cured' transition.
+
+    One anti-join: the UPDATE returns what the transitions need ("paid_off" becomes the reason
+    "paid off"), and both commit together.
+    """
+    c = CollectionCase
+    plan_for_bulk(whole_table_join=True)
+    no_longer_overdue = and_(
+        c.status == CaseStatus.OPEN,
+        ~exists().where(CollectionPosition.loan_id == c.loan_id),
+    )
+    loan_status = select(Loan.status).where(Loan.id == c.loan_id).scalar_subquery()
+    cure = (
+        update(c)
+        .where(no_longer_overdue)
+        .values(
+            status=case(
+                (loan_status == LoanStatus.WRITTEN_OFF.value, CaseStatus.CLOSED.value),
+                else_=CaseStatus.CURED.value,
+            ),
+            closed_on=as_of,
+            close_reason=case(
+                (loan_status == LoanStatus.PAID_OFF.value, "paid_off"),
+                (loan_status == LoanStatus.WRITTEN_OFF.value, "written_off"),
+                else_="paid_up",
+            ),
+            overdue_principal=0,
+            overdue_interest=0,
+            overdue_fee=0,
+        )
+        .returning(c.id, c.stage, c.close_reason)
+    )
+    columns = ["case_id", "kind", "from_stage", "to_stage", "reason", "run_on", "created_at"]
+    if db.engine.dialect.name == "postgresql":
+        # One statement: the transitions are inserted from the UPDATE's RETURNING rows.
+        cured_rows = cure.cte("cured")
+        cured = rows_affected(
+            db.session.execute(
+                insert(CaseTransition)
+                .from_select(
+                    columns,
+                    select(
+                        cured_rows.c.id,
+                        literal("cured"),
+                        cured_rows.c.stage,
+                        literal(None),
+                        func.replace(cured_rows.c.close_reason, "_", " "),
+                        literal(as_of),
+                        literal(now, UTCDateTime),
+                    ),
+                )
+                .execution_options(preserve_rowcount=True)
+            )
+        )
+    else:  # SQLite has no UPDATE in a WITH clause: the cured cases come back, then one INSERT
+        returned = db.session.execute(cure.execution_options(synchronize_session=False)).all()
+        if returned:
+            db.session.execute(
+                insert(CaseTransition),
+                [
+                    {
+                        "case_id": row.id,
+                        "kind": "cured",
+                        "from_stage": row.stage,
+                        "to_stage": None,
+                        "reason": row.close_reason.replace("_", " "),
+                        "run_on": as_of,
+                        "created_at": now,
+                    }
+                    for row in returned
+                ],
+            )
+        cured = len(returned)
+    db.session.commit()
+    return cured
