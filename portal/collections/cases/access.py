@@ -1,10 +1,13 @@
-"""Who may open a case, and loading it (optionally locked) for a viewer.
+"""Who may open a case, and loading it (optionally locked) for a viewer: the one rule for every
+case page, action and legal step.
 
 A collector opens the cases assigned to them; every case when the portal setting
 ``case_visibility`` is ``all``. Admins open every case. Other roles open none.
 """
 
 from __future__ import annotations
+
+from typing import Protocol
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -16,6 +19,16 @@ from portal.extensions import db
 from portal.messaging.models import PortalSetting
 
 VISIBILITY_KEY = "case_visibility"
+
+
+class Viewer(Protocol):
+    """Who is asking: the signed-in ``User``, or a legal ``Actor`` (plain values)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def role(self) -> Role: ...
 
 
 class CaseNotFound(NotFound):
@@ -38,7 +51,7 @@ def everyone_sees_every_case() -> bool:
     return setting is not None and setting.value == "all"
 
 
-def may_open(case: CollectionCase, viewer: User) -> bool:
+def may_open(case: CollectionCase, viewer: Viewer) -> bool:
     """Whether ``viewer`` may open ``case`` (reads the visibility setting only when needed)."""
     if viewer.role is Role.ADMIN:
         return True
@@ -47,9 +60,10 @@ def may_open(case: CollectionCase, viewer: User) -> bool:
     return case.assigned_to == viewer.id or everyone_sees_every_case()
 
 
-def authorized_case(case_id: int, viewer: User, *, lock: bool = False) -> CollectionCase:
+def authorized_case(case_id: int, viewer: Viewer, *, lock: bool = False) -> CollectionCase:
     """The case, if ``viewer`` may open it. ``lock`` takes its row lock (SELECT ... FOR UPDATE)
-    until the transaction ends, and reloads it, so checks made afterwards see committed work.
+    until the transaction ends, and reloads it, so two staff members changing one case queue up
+    and checks made afterwards see the first one's committed work.
 
     Raises CaseNotFound (404) or CaseOfAnotherCollector (403).
     """
@@ -64,7 +78,7 @@ def authorized_case(case_id: int, viewer: User, *, lock: bool = False) -> Collec
     return case
 
 
-def lock_open_case(case_id: int, viewer: User) -> CollectionCase:
+def lock_open_case(case_id: int, viewer: Viewer) -> CollectionCase:
     """The case locked for a change: authorized, and open (CaseNotOpen otherwise)."""
     case = authorized_case(case_id, viewer, lock=True)
     if case.status is not CaseStatus.OPEN:

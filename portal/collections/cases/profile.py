@@ -7,7 +7,6 @@ read on purpose and on the record.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -24,6 +23,7 @@ from portal.loans.models import Loan
 from portal.loans.services import LoanPosition, loan_position
 from portal.messaging.emergency_contacts import active_contact, active_contacts
 from portal.messaging.models import EmergencyContact
+from portal.pii import mask_email, mask_phone
 from portal.timeutil import local_today
 
 REVEALABLE = ("phone", "email")
@@ -33,27 +33,6 @@ EMERGENCY_PHONE = "emergency_phone:"
 
 class UnknownField(DomainError):
     status_code = 422
-
-
-def mask_phone(phone: str | None) -> str:
-    """``+8613800138000`` -> ``138****8000``: the first three and last four digits of the
-    national number (a +86 prefix is dropped); short numbers keep only their last two."""
-    if not phone:
-        return ""
-    digits = re.sub(r"\D", "", phone)
-    if phone.startswith("+86") and len(digits) > 11:
-        digits = digits[2:]
-    if len(digits) < 8:
-        return "*" * max(len(digits) - 2, 2) + digits[-2:]
-    return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
-
-
-def mask_email(email: str | None) -> str:
-    """``wang@demo.test`` -> ``w***@demo.test``: the first character and the domain."""
-    if not email or "@" not in email:
-        return "***" if email else ""
-    local, domain = email.rsplit("@", 1)
-    return f"{local[:1]}***@{domain}"
 
 
 @dataclass(frozen=True)

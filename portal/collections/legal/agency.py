@@ -14,16 +14,17 @@ from sqlalchemy import select
 
 from portal.audit.services import record as audit
 from portal.auth.models import BorrowerProfile, User
-from portal.collections.legal.access import Actor, case_for
+from portal.collections.cases.access import CaseNotOpen, authorized_case
+from portal.collections.legal.access import Actor
 from portal.collections.legal.errors import (
     AgencyRequired,
-    CaseNotOpen,
     NoActivePlacement,
     NotApproved,
     PlacementActive,
     StatusRequired,
 )
 from portal.collections.models import AgencyPlacement, CaseStatus, CollectionCase, LegalStatus
+from portal.csvexport import stream_csv
 from portal.extensions import db
 from portal.loans.models import Loan
 from portal.money import Money
@@ -59,7 +60,7 @@ def place_with_agency(
     agency = agency.strip()[:AGENCY_MAX]
     if not agency:
         raise AgencyRequired()
-    case = case_for(actor, case_id, lock=True)
+    case = authorized_case(case_id, actor, lock=True)
     if case.legal_status is not LegalStatus.APPROVED:
         raise NotApproved()
     if case.status is not CaseStatus.OPEN:
@@ -93,7 +94,7 @@ def recall_placement(
 ) -> AgencyPlacement:
     """Take the case back from its agency; audits ``agency.recalled``. Raises CaseNotFound or
     NoActivePlacement."""
-    case = case_for(actor, case_id, lock=True)
+    case = authorized_case(case_id, actor, lock=True)
     placement = _active_or_refuse(case.id)
     placement.recalled_at = now
     placement.status = "recalled"
@@ -126,7 +127,7 @@ def record_agency_update(
     status = status.strip()[:STATUS_MAX]
     if not status:
         raise StatusRequired()
-    case = case_for(actor, case_id, lock=True)
+    case = authorized_case(case_id, actor, lock=True)
     placement = _active_or_refuse(case.id)
     placement.status = status
     # A new list, so that SQLAlchemy sees the JSON column change.
@@ -228,3 +229,12 @@ def active_placement_rows(batch_size: int = EXPORT_BATCH) -> Iterator[list]:
 
 def _decimal(minor: int, currency: str) -> str:
     return str(Money(minor, currency).decimal)
+
+
+def start_placements_export(
+    *, actor: Actor, now: datetime, ip_address: str | None
+) -> Iterator[str]:
+    """Audit the export (flushes) and return the CSV of active placements as a lazy stream, a
+    row at a time. The caller commits the audit event before streaming."""
+    record_export(actor=actor, now=now, ip_address=ip_address)
+    return stream_csv(EXPORT_HEADER, ([row] for row in active_placement_rows()))

@@ -5,20 +5,17 @@ Files: ``statement_of_account.csv``, ``loan_agreement.json``, ``contact_history.
 ``manifest.json``, which lists every other file with its SHA-256 and size, plus the case and loan
 ids and the generation time. The manifest's own SHA-256 identifies the bundle.
 
-CSV files are UTF-8 with a byte-order mark (spreadsheets then show Chinese names correctly);
-their column names are stable identifiers, not translated. Amounts are decimal strings in the
-currency's major unit; times are ISO 8601, in UTC and in the borrower's zone.
+CSV files are written by ``portal.csvexport`` (UTF-8 with a byte-order mark, cells that cannot
+run as formulas); their column names are stable identifiers, not translated. Amounts are decimal
+strings in the currency's major unit; times are ISO 8601, in UTC and in the borrower's zone.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import json
-import re
 import zipfile
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -26,10 +23,10 @@ from zoneinfo import ZoneInfo
 from flask_babel import gettext as _
 
 from portal.collections.legal.evidence import Evidence
+from portal.csvexport import csv_bytes
 from portal.money import Money
 
 FORMAT_VERSION = 1
-SAFE_NUMBER = re.compile(r"[+-]?\d[\d ]*(\.\d+)?")
 PARTS = ("principal", "interest", "fee")
 
 
@@ -39,23 +36,6 @@ class Bundle:
     content: bytes
     manifest_sha256: str
     manifest: dict
-
-
-def csv_cell(value) -> str:
-    """A cell a spreadsheet will not run as a formula (phone numbers and amounts stay as is)."""
-    text = "" if value is None else str(value)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r") and not SAFE_NUMBER.fullmatch(text):
-        return "'" + text
-    return text
-
-
-def csv_bytes(header: list[str], rows: Iterable[list]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([csv_cell(value) for value in row])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
 def _amount(minor: int, currency: str) -> str:

@@ -1,4 +1,8 @@
-"""Why a legal step was refused: domain errors with a translated message and a status."""
+"""Why a legal step was refused: domain errors with a translated message and a status.
+
+A case that is not open refuses legal steps with the case pages' ``CaseNotOpen``
+(``portal.collections.cases.access``).
+"""
 
 from __future__ import annotations
 
@@ -11,10 +15,6 @@ class LegalRefused(DomainError):
     """Base of every refusal in the legal workflow; nothing was changed."""
 
     status_code = 409
-
-
-class CaseNotOpen(LegalRefused):
-    message = _l("This case is no longer open, so it cannot go to the legal stage.")
 
 
 class NotInStage3(LegalRefused):

@@ -21,9 +21,9 @@ from sqlalchemy import select
 
 from portal.audit.services import record as audit
 from portal.auth.models import Channel
-from portal.collections.legal.access import Actor, case_for
+from portal.collections.cases.access import CaseNotOpen, authorized_case
+from portal.collections.legal.access import Actor
 from portal.collections.legal.errors import (
-    CaseNotOpen,
     LetterAlreadyProduced,
     NoLetter,
     NotApproved,
@@ -37,6 +37,7 @@ from portal.messaging.models import Message
 from portal.messaging.outbox import enqueue
 from portal.messaging.templates import TemplateMissing, latest_version, render
 from portal.money import format_money
+from portal.pii import mask_email, mask_phone
 from portal.timeutil import local_today
 
 LETTER_PURPOSE = "lawyer_letter"
@@ -52,25 +53,12 @@ class LetterDocument:
     letter_date: date
     borrower_name: str
     masked_email: str
-    masked_phone: str | None
+    masked_phone: str
     loan_reference: str
     letter_reference: str
     subject: str
     paragraphs: tuple[tuple[str, ...], ...]
     deliveries: tuple[tuple[str, str], ...]  # (channel, status) of each queued copy
-
-
-def mask_email(email: str) -> str:
-    """``wang.fang@example.com`` -> ``wa***@example.com``."""
-    local, _, domain = email.partition("@")
-    return f"{local[:2] if len(local) > 2 else local[:1]}***@{domain}"
-
-
-def mask_phone(phone: str | None) -> str | None:
-    """``+8613812345678`` -> ``+86****5678``."""
-    if not phone:
-        return None
-    return f"{phone[:3]}****{phone[-4:]}" if len(phone) >= 9 else f"****{phone[-2:]}"
 
 
 def approved_request(case: CollectionCase) -> LegalRequest | None:
@@ -109,7 +97,7 @@ def produce_letter(
     ``legal.letter_produced``. Raises CaseNotFound, NotApproved, CaseNotOpen, NotOverdue,
     LetterAlreadyProduced, TemplateMissing or RenderFailed before queuing anything. Flushes.
     """
-    case = case_for(actor, case_id, lock=True)
+    case = authorized_case(case_id, actor, lock=True)
     request = approved_request(case)
     if request is None or case.legal_status is not LegalStatus.APPROVED:
         raise NotApproved()
@@ -206,7 +194,7 @@ def letter_for_case(case: CollectionCase) -> LetterDocument | None:
 
 def letter_document(case_id: int, *, actor: Actor) -> LetterDocument:
     """The letter of a case ``actor`` may see; CaseNotFound or NoLetter otherwise."""
-    document = letter_for_case(case_for(actor, case_id))
+    document = letter_for_case(authorized_case(case_id, actor))
     if document is None:
         raise NoLetter()
     return document

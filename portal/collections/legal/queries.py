@@ -10,13 +10,14 @@ from sqlalchemy.orm import aliased
 
 from portal.audit.services import verify_chain
 from portal.auth.models import User
-from portal.collections.legal.access import Actor, case_for
+from portal.collections.cases.access import authorized_case
+from portal.collections.legal.access import Actor
 from portal.collections.legal.agency import active_placement
-from portal.collections.legal.errors import LegalRefused
 from portal.collections.legal.evidence import Evidence, assemble_evidence
 from portal.collections.legal.letters import LetterDocument, letter_for_case
 from portal.collections.legal.services import request_refusal
 from portal.collections.models import AgencyPlacement, CollectionCase, LegalRequest
+from portal.domain import DomainError
 from portal.extensions import db
 from portal.loans.models import Loan
 
@@ -24,7 +25,7 @@ from portal.loans.models import Loan
 @dataclass
 class CaseLegalPage:
     evidence: Evidence
-    refusal: LegalRefused | None  # why no request can be made now, evidence aside
+    refusal: DomainError | None  # why no request can be made now, evidence aside
     requests: list[tuple[LegalRequest, str, str | None]]  # request, requester, decider
     placement: AgencyPlacement | None
     letter: LetterDocument | None
@@ -49,7 +50,7 @@ def _requests_of(case_id: int) -> list[tuple[LegalRequest, str, str | None]]:
 def case_legal_page(case_id: int, *, actor: Actor, now: datetime) -> CaseLegalPage:
     """The case's evidence checklist, requests, letter and placement. Raises CaseNotFound."""
     verification = verify_chain()  # first: it clears the session as it walks the log
-    case = case_for(actor, case_id)
+    case = authorized_case(case_id, actor)
     requests = _requests_of(case.id)
     pending = next((r for r, _, _ in requests if r.decision is None), None)
     return CaseLegalPage(

@@ -11,9 +11,8 @@ re-renders the page with the reason and the service's status, nothing changed.
 
 from __future__ import annotations
 
-import csv
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 from flask import (
     Blueprint,
@@ -36,14 +35,11 @@ from portal.auth.permissions import role_required
 from portal.collections.legal import forms, services
 from portal.collections.legal.access import Actor
 from portal.collections.legal.agency import (
-    EXPORT_HEADER,
-    active_placement_rows,
     place_with_agency,
     recall_placement,
     record_agency_update,
-    record_export,
+    start_placements_export,
 )
-from portal.collections.legal.bundle import csv_cell
 from portal.collections.legal.evidence import ITEM_LABELS, ITEMS
 from portal.collections.legal.letters import (
     letter_document,
@@ -263,26 +259,14 @@ def decide():
     return redirect(url_for(".requests"), code=303)
 
 
-def _csv_line(row: list) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerow([csv_cell(value) for value in row])
-    return buffer.getvalue()
-
-
 @bp.get("/legal/placements.csv")
 @role_required(Role.ADMIN)
 def placements_csv():
     """Active placements, streamed a row at a time (UTF-8 with BOM for spreadsheets)."""
     context = _context()
-    record_export(**context)
-    db.session.commit()
-
-    def lines() -> Iterator[str]:
-        yield "\ufeff" + _csv_line(EXPORT_HEADER)
-        for row in active_placement_rows():
-            yield _csv_line(row)
-
-    response = Response(stream_with_context(lines()), mimetype="text/csv")
+    chunks = start_placements_export(**context)
+    db.session.commit()  # the audit event stands even if the download is interrupted
+    response = Response(stream_with_context(chunks), mimetype="text/csv")
     name = f"agency-placements-{context['now']:%Y%m%d}.csv"
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     response.headers["Cache-Control"] = "no-store"

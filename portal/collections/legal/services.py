@@ -16,14 +16,13 @@ from sqlalchemy import select
 
 from portal.audit.services import record as audit
 from portal.audit.services import verify_chain
-from portal.collections.legal.access import Actor, case_for
+from portal.collections.cases.access import CaseNotOpen, authorized_case
+from portal.collections.legal.access import Actor
 from portal.collections.legal.bundle import Bundle, build_bundle
 from portal.collections.legal.errors import (
     AlreadyApproved,
     AlreadyDecided,
-    CaseNotOpen,
     EvidenceIncomplete,
-    LegalRefused,
     NoteRequired,
     NotInStage3,
     ReasonRequired,
@@ -39,6 +38,7 @@ from portal.collections.models import (
     LegalRequest,
     LegalStatus,
 )
+from portal.domain import DomainError
 from portal.extensions import db
 from portal.timeutil import portfolio_today
 
@@ -64,7 +64,7 @@ def latest_request(case_id: int) -> LegalRequest | None:
     )
 
 
-def request_refusal(case: CollectionCase, pending: LegalRequest | None) -> LegalRefused | None:
+def request_refusal(case: CollectionCase, pending: LegalRequest | None) -> DomainError | None:
     """Why legal approval cannot be requested for ``case`` now (None: it can, evidence aside)."""
     if case.status is not CaseStatus.OPEN:
         return CaseNotOpen()
@@ -107,7 +107,7 @@ def request_legal(
     if not reason:
         raise ReasonRequired()
     verification = verify_chain()
-    case = case_for(actor, case_id, lock=True)
+    case = authorized_case(case_id, actor, lock=True)
     refusal = request_refusal(case, pending_request(case.id))
     if refusal is not None:
         raise refusal
@@ -178,7 +178,7 @@ def decide_request(
         raise RequestNotFound()
     if request.decision is not None:
         raise AlreadyDecided()
-    case = case_for(actor, request.case_id, lock=True)
+    case = authorized_case(request.case_id, actor, lock=True)
     details: dict = {"case_id": case.id, "loan_id": case.loan_id, "note": note}
     if verification is not None:
         if case.status is not CaseStatus.OPEN:
@@ -231,7 +231,7 @@ def download_bundle(case_id: int, *, actor: Actor, now: datetime, ip_address: st
     """Build the evidence ZIP for a case, keep its manifest's SHA-256 on the case's latest legal
     request (if any) and audit ``legal.bundle_downloaded``. Raises CaseNotFound."""
     verification = verify_chain()
-    case = case_for(actor, case_id)
+    case = authorized_case(case_id, actor)
     evidence = assemble_evidence(case, verification, now=now)
     request = latest_request(case.id)
     bundle = build_bundle(

@@ -6,9 +6,7 @@ rows in batches from a server-side cursor, so memory stays flat whatever the por
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -20,6 +18,7 @@ from sqlalchemy.orm import aliased
 from portal.audit.services import record as audit
 from portal.auth.models import Role, User
 from portal.collections.models import CaseStatus, CollectionCase
+from portal.csvexport import stream_csv
 from portal.extensions import db
 from portal.loans.models import Loan
 from portal.money import minor_exponent
@@ -190,15 +189,6 @@ def filter_choices() -> FilterChoices:
 
 # --- CSV export -------------------------------------------------------------------------------
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _text(value: str | None) -> str:
-    """A text cell a spreadsheet will not run as a formula (CSV injection)."""
-    if not value:
-        return ""
-    return "'" + value if value.startswith(_FORMULA_START) else value
-
 
 class _Decimals:
     """Minor units as exact decimal strings ("1234.50"), the exponent looked up once per code."""
@@ -232,41 +222,33 @@ def csv_header() -> list[str]:
     ]
 
 
-def _csv_chunk(rows: Sequence, decimals: _Decimals) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    for row in rows:
-        writer.writerow(
-            [
-                row.loan_id,
-                _text(row.loan_reference),
-                _text(row.borrower_name),
-                row.days_past_due,
-                _text(row.bucket),
-                decimals(row.overdue_principal, row.currency),
-                decimals(row.overdue_interest, row.currency),
-                decimals(row.overdue_fee, row.currency),
-                decimals(row.overdue_total, row.currency),
-                row.currency,
-                row.stage,
-                _text(row.collector_name),
-                row.last_contact_at.isoformat(timespec="seconds") if row.last_contact_at else "",
-            ]
-        )
-    return buffer.getvalue()
+def _csv_row(row, decimals: _Decimals) -> list:
+    return [
+        row.loan_id,
+        row.loan_reference,
+        row.borrower_name,
+        row.days_past_due,
+        row.bucket,
+        decimals(row.overdue_principal, row.currency),
+        decimals(row.overdue_interest, row.currency),
+        decimals(row.overdue_fee, row.currency),
+        decimals(row.overdue_total, row.currency),
+        row.currency,
+        row.stage,
+        row.collector_name,
+        row.last_contact_at.isoformat(timespec="seconds") if row.last_contact_at else "",
+    ]
 
 
-def _stream(filters: OverdueFilters, header: list[str], batch: int) -> Iterator[str]:
-    buffer = io.StringIO()
-    csv.writer(buffer).writerow(header)
-    yield "\ufeff" + buffer.getvalue()  # the BOM lets spreadsheet apps read UTF-8 names
+def _batches(filters: OverdueFilters, batch: int) -> Iterator[list[list]]:
+    """The rows, ``batch`` at a time from a server-side cursor, read only as they are asked for."""
     decimals = _Decimals()
     result = db.session.execute(
         _rows_statement(filters).execution_options(yield_per=batch, stream_results=True)
     )
     try:
         for rows in result.partitions():
-            yield _csv_chunk(rows, decimals)
+            yield [_csv_row(row, decimals) for row in rows]
     finally:
         result.close()
 
@@ -298,4 +280,4 @@ def start_overdue_export(
         details=details,
         ip_address=ip_address,
     )
-    return _stream(filters, csv_header(), batch or EXPORT_BATCH)
+    return stream_csv(csv_header(), _batches(filters, batch or EXPORT_BATCH))

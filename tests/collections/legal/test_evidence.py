@@ -15,7 +15,6 @@ from sqlalchemy import select, update
 from portal.audit.models import AuditChainHead
 from portal.audit.services import verify_chain
 from portal.auth.models import Channel, Role
-from portal.collections.legal.bundle import csv_cell
 from portal.collections.legal.evidence import assemble_evidence
 from portal.collections.models import CollectionCase
 from portal.extensions import db
@@ -23,7 +22,7 @@ from portal.loans.models import PaymentMethod
 from portal.loans.services import record_payment
 from portal.messaging.calls import log_call
 from portal.messaging.models import CallOutcome, ContactKind, Message, MessageStatus
-from tests.collections.test_legal import (
+from tests.collections.legal.conftest import (
     NOW,
     approved_case,
     events,
@@ -245,16 +244,6 @@ def test_only_attempted_contacts_since_stage_2_count(app, make_user, make_loan):
             "contact_history": True,
             "audit_chain": True,
         }
-
-
-def test_csv_cells_never_run_as_formulas():
-    """Formula-looking text gets a leading quote; phone numbers and amounts stay as they are."""
-    assert csv_cell('=HYPERLINK("http://x")') == '\'=HYPERLINK("http://x")'
-    assert csv_cell("@SUM(A1)") == "'@SUM(A1)"
-    assert csv_cell("+cmd|' /C calc'!A0") == "'+cmd|' /C calc'!A0"
-    assert csv_cell("+8613812345678") == "+8613812345678"
-    assert csv_cell("-12.50") == "-12.50"
-    assert csv_cell(None) == ""
 
 
 def test_bundle_of_an_unknown_case_is_not_found(app, make_user):
