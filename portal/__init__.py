@@ -72,11 +72,11 @@ def _register_features(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     """Every blueprint of the portal, in one list: the only place that imports routes modules."""
     from portal.auth.routes import bp as auth
-    from portal.collections.contact_rules_routes import bp as contact_rules
-    from portal.collections.legal_routes import bp as collections_legal
-    from portal.collections.queue_routes import bp as collections_staff
-    from portal.collections.report_routes import bp as collections_reports
-    from portal.collections.strategy_routes import bp as collections_strategy
+    from portal.collections.cases.routes import bp as collections_cases
+    from portal.collections.contact_rules.routes import bp as collections_contact_rules
+    from portal.collections.legal.routes import bp as collections_legal
+    from portal.collections.reports.routes import bp as collections_reports
+    from portal.collections.strategy.routes import bp as collections_strategy
     from portal.health import bp as health
     from portal.i18n import bp as i18n
     from portal.loans.routes import bp as borrower
@@ -100,10 +100,10 @@ def _register_blueprints(app: Flask) -> None:
         unsubscribe,
         sms_webhooks,
         messaging_staff,
-        collections_staff,
+        collections_cases,
         collections_legal,
         collections_reports,
         collections_strategy,
-        contact_rules,
+        collections_contact_rules,
     ):
         app.register_blueprint(blueprint)

@@ -4,7 +4,7 @@ from datetime import date
 from sqlalchemy import func, select
 
 from portal.auth.models import User
-from portal.collections.strategy import current_strategy
+from portal.collections.strategy.services import current_strategy
 from portal.demo import seed
 from portal.extensions import db
 from portal.loans.models import Loan

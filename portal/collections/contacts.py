@@ -13,7 +13,7 @@ from sqlalchemy import or_, select, update
 
 from portal.auth.models import Channel
 from portal.collections.models import CaseStatus, CollectionCase
-from portal.collections.strategy import Strategy
+from portal.collections.strategy.services import Strategy
 from portal.extensions import db
 from portal.messaging.models import MessageStatus
 from portal.messaging.notices import send_overdue_notice

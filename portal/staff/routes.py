@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 
 from portal.auth.permissions import staff_required
-from portal.collections.strategy import current_strategy
+from portal.collections.strategy.services import current_strategy
 from portal.loans.services import portfolio_by_bucket
 from portal.timeutil import portfolio_today, utcnow
 

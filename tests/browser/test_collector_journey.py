@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 
 from portal.collections.run import run_collections
 from portal.timeutil import local_today, utcnow
-from tests.collections.test_queue import freeze
+from tests.collections.conftest import freeze
 
 pytestmark = pytest.mark.browser
 

@@ -1,14 +1,88 @@
-"""Test helper: cases count days past due to the latest run, so tests that build cases by hand
-record the run they stand for."""
+"""Helpers of the collections tests, shared by their modules.
+
+- ``record_run``: cases count days past due to the latest run, so tests that build cases by hand
+  record the run they stand for.
+- ``NOW``/``TODAY``, ``freeze`` and ``make_case``: a case as the daily run leaves it, and the
+  case pages' clock.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 
-from portal.collections.models import CollectionRun
+from portal.collections.models import (
+    CaseStatus,
+    CollectionCase,
+    CollectionRun,
+    PromiseStatus,
+    PromiseToPay,
+)
 from portal.extensions import db
+
+# 10:00 in Shanghai on Saturday 28 November 2026: inside every rulebook's contact window.
+NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
+TODAY = date(2026, 11, 28)
+
+
+def freeze(monkeypatch, when: datetime) -> None:
+    """Make the collections routes see ``when`` as the current time."""
+    from portal.collections.cases import page, routes
+
+    monkeypatch.setattr(routes, "utcnow", lambda: when)
+    monkeypatch.setattr(page, "utcnow", lambda: when)
+
+
+def make_case(
+    app,
+    *,
+    borrower_id: int,
+    loan_id: int,
+    assigned_to: int | None,
+    overdue: int = 10_000,
+    dpd: int = 30,
+    last_contact_at: datetime | None = None,
+    callback_at: datetime | None = None,
+    status: CaseStatus = CaseStatus.OPEN,
+    promise_on: date | None = None,
+) -> int:
+    """An open collection case on a loan, as the daily run leaves it; returns its id."""
+    with app.app_context():
+        record_run(TODAY)
+        case = CollectionCase(
+            loan_id=loan_id,
+            borrower_id=borrower_id,
+            status=status,
+            opened_on=TODAY - timedelta(days=dpd),
+            stage=2 if dpd > 3 else 1,
+            stage_entered_on=TODAY - timedelta(days=dpd),
+            bucket="1-30" if dpd <= 30 else "31-60",
+            oldest_unpaid_due=TODAY - timedelta(days=dpd),
+            overdue_principal=overdue,
+            overdue_interest=0,
+            overdue_fee=0,
+            currency="CNY",
+            strategy_version=0,
+            assigned_to=assigned_to,
+            last_contact_at=last_contact_at,
+            callback_at=callback_at,
+        )
+        db.session.add(case)
+        db.session.flush()
+        if promise_on is not None:
+            db.session.add(
+                PromiseToPay(
+                    case_id=case.id,
+                    amount_minor=5_000,
+                    currency="CNY",
+                    promised_on=promise_on,
+                    made_at=NOW - timedelta(days=2),
+                    status=PromiseStatus.PENDING,
+                )
+            )
+        db.session.commit()
+        return case.id
 
 
 def record_run(as_of: date) -> None:

@@ -160,3 +160,15 @@ class AssessmentForm(FlaskForm):
     willingness = SelectField(_l("Willingness to pay"), choices=choices(WILLINGNESS_LABELS))
     can_pay = _amount(_l("Can pay per month (optional)"), required=False)
     next_step = _text(_l("Next step"))
+
+
+# The action forms of the case page, by the prefix each is rendered and submitted with.
+ACTION_FORMS: dict[str, type[FlaskForm]] = {
+    "call": CallForm,
+    "promise": PromiseForm,
+    "note": NoteForm,
+    "message": MessageForm,
+    "callback": CallbackForm,
+    "assessment": AssessmentForm,
+    "emergency": EmergencyMessageForm,
+}

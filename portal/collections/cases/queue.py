@@ -52,23 +52,10 @@ class QueuePage:
     pages: int
 
 
-def queue_page(
-    *,
-    viewer: User,
-    now: datetime,
-    today: date,
-    collector: CollectorFilter = None,
-    page: int = 1,
-    page_size: int = PAGE_SIZE,
-) -> QueuePage:
-    """One page of the queue. Collectors get their own open cases, whatever ``collector`` says;
-    admins get every open case, or one collector's, or the unassigned (``"unassigned"``).
-    ``today`` is the date promises fall due on (the lender's calendar). One query (two for a
-    page past the end, which gives the first page).
-    """
+def _promise_due_today(today: date):
+    """The amount of the case's pending promise due ``today`` (None without one), per row."""
     c = CollectionCase
-    assignee = aliased(User)
-    promise_today = (
+    return (
         select(PromiseToPay.amount_minor)
         .where(
             PromiseToPay.case_id == c.id,
@@ -79,6 +66,14 @@ def queue_page(
         .limit(1)
         .scalar_subquery()
     )
+
+
+def _queue_query(viewer: User, now: datetime, today: date, collector: CollectorFilter):
+    """The open cases ``viewer`` may work on (an admin: narrowed by ``collector``), each with
+    its priority group, in queue order, with the total for the pager."""
+    c = CollectionCase
+    assignee = aliased(User)
+    promise_today = _promise_due_today(today)
     priority = case(
         (promise_today.is_not(None), PROMISE_DUE),
         (and_(c.callback_at.is_not(None), c.callback_at <= now), CALLBACK_DUE),
@@ -114,18 +109,52 @@ def queue_page(
         query = query.where(c.assigned_to.is_(None))
     elif collector is not None:
         query = query.where(c.assigned_to == collector)
+    return query.order_by(
+        priority,
+        overdue.desc(),
+        c.days_past_due.desc(),
+        case((c.last_contact_at.is_(None), 0), else_=1),
+        c.last_contact_at,
+        c.id,
+    )
+
+
+def _queue_row(row) -> QueueRow:
+    return QueueRow(
+        case_id=row.id,
+        loan_reference=row.reference,
+        borrower_name=row.borrower_name,
+        collector_id=row.assigned_to,
+        collector_name=row.collector_name,
+        stage=row.stage,
+        bucket=row.bucket,
+        days_past_due=row.days_past_due,
+        overdue_minor=int(row.overdue),
+        currency=row.currency,
+        last_contact_at=row.last_contact_at,
+        callback_at=row.callback_at,
+        promise_minor=row.promise_minor,
+        priority=row.priority,
+    )
+
+
+def queue_page(
+    *,
+    viewer: User,
+    now: datetime,
+    today: date,
+    collector: CollectorFilter = None,
+    page: int = 1,
+    page_size: int = PAGE_SIZE,
+) -> QueuePage:
+    """One page of the queue. Collectors get their own open cases, whatever ``collector`` says;
+    admins get every open case, or one collector's, or the unassigned (``"unassigned"``).
+    ``today`` is the date promises fall due on (the lender's calendar). One query (two for a
+    page past the end, which gives the first page).
+    """
     page = max(page, 1)
     rows = db.session.execute(
-        query.order_by(
-            priority,
-            overdue.desc(),
-            c.days_past_due.desc(),
-            case((c.last_contact_at.is_(None), 0), else_=1),
-            c.last_contact_at,
-            c.id,
-        )
-        .limit(page_size)
-        .offset((page - 1) * page_size)
+        _queue_query(viewer, now, today, collector).limit(page_size).offset((page - 1) * page_size)
     ).all()
     if not rows and page > 1:  # past the end (cases closed meanwhile): the first page
         return queue_page(
@@ -133,25 +162,7 @@ def queue_page(
         )
     total = rows[0].total if rows else 0
     return QueuePage(
-        rows=[
-            QueueRow(
-                case_id=row.id,
-                loan_reference=row.reference,
-                borrower_name=row.borrower_name,
-                collector_id=row.assigned_to,
-                collector_name=row.collector_name,
-                stage=row.stage,
-                bucket=row.bucket,
-                days_past_due=row.days_past_due,
-                overdue_minor=int(row.overdue),
-                currency=row.currency,
-                last_contact_at=row.last_contact_at,
-                callback_at=row.callback_at,
-                promise_minor=row.promise_minor,
-                priority=row.priority,
-            )
-            for row in rows
-        ],
+        rows=[_queue_row(row) for row in rows],
         total=total,
         page=page,
         pages=max(1, -(-total // page_size)),

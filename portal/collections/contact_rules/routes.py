@@ -1,4 +1,10 @@
-"""Admin controls on a case page over how its borrower may be contacted."""
+"""Admin controls on a case page over how its borrower may be contacted.
+
+Endpoints (blueprint ``collections_contact_rules``, under
+/staff/collections/cases/<case_id>/contact), admins only: ``cease``, ``rulebook``,
+``hold_open``, ``hold_close``. Each checks the form's CSRF token, authorizes the case, calls one
+service in ``portal.messaging.contact_controls``, commits once and goes back to the case page.
+"""
 
 from __future__ import annotations
 
@@ -16,12 +22,14 @@ from portal.messaging.models import HoldReason
 from portal.timeutil import utcnow
 
 bp = Blueprint(
-    "contact_rules", __name__, url_prefix="/staff/collections/cases/<int:case_id>/contact"
+    "collections_contact_rules",
+    __name__,
+    url_prefix="/staff/collections/cases/<int:case_id>/contact",
 )
 
 
 def _back(case_id: int):
-    return redirect(url_for("collections_staff.case", case_id=case_id) + "#contact-rules", 303)
+    return redirect(url_for("collections_cases.case", case_id=case_id) + "#contact-rules", 303)
 
 
 def _checked() -> None:

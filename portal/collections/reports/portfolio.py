@@ -33,7 +33,7 @@ from portal.collections.models import (
     PromiseStatus,
     PromiseToPay,
 )
-from portal.collections.strategy import current_strategy
+from portal.collections.strategy.services import current_strategy
 from portal.extensions import db
 from portal.loans.models import Payment
 from portal.messaging.models import Message, MessageStatus

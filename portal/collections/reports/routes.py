@@ -37,7 +37,7 @@ from portal.collections.reports.portfolio import (
     Rate,
     portfolio_dashboard,
 )
-from portal.collections.strategy import current_strategy
+from portal.collections.strategy.services import current_strategy
 from portal.extensions import db
 from portal.money import minor_exponent
 from portal.timeutil import local_today, portfolio_today, utcnow

@@ -22,7 +22,7 @@ from portal.collections.models import (
 )
 from portal.extensions import db
 from portal.messaging.models import CallOutcome, ContactDecisionRecord, Message, MessageStatus
-from tests.collections.test_queue import NOW, TODAY, freeze, make_case
+from tests.collections.conftest import NOW, TODAY, freeze, make_case
 from tests.conftest import csrf_token, login, page_text
 
 NIGHT = datetime(2026, 11, 28, 15, 30, tzinfo=UTC)  # 23:30 in Shanghai

@@ -17,7 +17,7 @@ from portal.collections.cases.promises import PendingPromiseExists, record_promi
 from portal.collections.models import PromiseStatus, PromiseToPay
 from portal.extensions import db
 from portal.messaging.models import CallOutcome, Message
-from tests.collections.test_queue import NOW, TODAY, make_case
+from tests.collections.conftest import NOW, TODAY, make_case
 
 pytestmark = pytest.mark.postgres
 HOLD = 0.4  # seconds each transaction stays open after its action, lock held

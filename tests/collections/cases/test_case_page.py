@@ -31,7 +31,7 @@ from portal.messaging.models import (
     MessageStatus,
     PortalSetting,
 )
-from tests.collections.test_queue import NOW, TODAY, freeze, make_case
+from tests.collections.conftest import NOW, TODAY, freeze, make_case
 from tests.conftest import csrf_token, login, page_text
 
 PHONE = "+8613800138000"

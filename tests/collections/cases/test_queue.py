@@ -1,12 +1,9 @@
-"""The work queue: priority order with reasons, own cases only, admin filter and reassignment.
-
-Also home of the helpers the other case tests import: ``make_case`` and ``freeze``.
-"""
+"""The work queue: priority order with reasons, own cases only, admin filter and reassignment."""
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import event, select
@@ -16,78 +13,13 @@ from portal.auth.models import Role
 from portal.collections.models import (
     CaseStatus,
     CollectionCase,
-    PromiseStatus,
-    PromiseToPay,
 )
 from portal.extensions import db
 from portal.messaging.models import PortalSetting
-from tests.collections.runs import record_run
+from tests.collections.conftest import NOW, TODAY, freeze, make_case
 from tests.conftest import csrf_token, login, page_text
 
-# 10:00 in Shanghai on Saturday 28 November 2026: inside every rulebook's contact window.
-NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
-TODAY = date(2026, 11, 28)
 QUEUE = "/staff/collections/queue"
-
-
-def freeze(monkeypatch, when: datetime) -> None:
-    """Make the collections routes see ``when`` as the current time."""
-    from portal.collections import queue_routes
-    from portal.collections.cases import action_routes
-
-    monkeypatch.setattr(queue_routes, "utcnow", lambda: when)
-    monkeypatch.setattr(action_routes, "utcnow", lambda: when)
-
-
-def make_case(
-    app,
-    *,
-    borrower_id: int,
-    loan_id: int,
-    assigned_to: int | None,
-    overdue: int = 10_000,
-    dpd: int = 30,
-    last_contact_at: datetime | None = None,
-    callback_at: datetime | None = None,
-    status: CaseStatus = CaseStatus.OPEN,
-    promise_on: date | None = None,
-) -> int:
-    """An open collection case on a loan, as the daily run leaves it; returns its id."""
-    with app.app_context():
-        record_run(TODAY)
-        case = CollectionCase(
-            loan_id=loan_id,
-            borrower_id=borrower_id,
-            status=status,
-            opened_on=TODAY - timedelta(days=dpd),
-            stage=2 if dpd > 3 else 1,
-            stage_entered_on=TODAY - timedelta(days=dpd),
-            bucket="1-30" if dpd <= 30 else "31-60",
-            oldest_unpaid_due=TODAY - timedelta(days=dpd),
-            overdue_principal=overdue,
-            overdue_interest=0,
-            overdue_fee=0,
-            currency="CNY",
-            strategy_version=0,
-            assigned_to=assigned_to,
-            last_contact_at=last_contact_at,
-            callback_at=callback_at,
-        )
-        db.session.add(case)
-        db.session.flush()
-        if promise_on is not None:
-            db.session.add(
-                PromiseToPay(
-                    case_id=case.id,
-                    amount_minor=5_000,
-                    currency="CNY",
-                    promised_on=promise_on,
-                    made_at=NOW - timedelta(days=2),
-                    status=PromiseStatus.PENDING,
-                )
-            )
-        db.session.commit()
-        return case.id
 
 
 def _row_ids(response) -> list[int]:

@@ -11,7 +11,7 @@ from portal.auth.models import Role
 from portal.collections.legal.agency import active_placement_rows
 from portal.collections.models import AgencyPlacement
 from portal.extensions import db
-from tests.collections.test_legal import (
+from tests.collections.legal.conftest import (
     approved_case,
     events,
     open_case,

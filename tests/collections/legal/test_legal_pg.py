@@ -17,7 +17,13 @@ from portal.collections.legal.access import Actor
 from portal.collections.legal.errors import AlreadyDecided, RequestPending
 from portal.collections.models import CaseTransition, CollectionCase, LegalRequest
 from portal.extensions import db
-from tests.collections.test_legal import NOW, only_request, open_case, request_approval, signed_in
+from tests.collections.legal.conftest import (
+    NOW,
+    only_request,
+    open_case,
+    request_approval,
+    signed_in,
+)
 
 pytestmark = pytest.mark.postgres
 HOLD = 0.5  # seconds the first one keeps its transaction (and locks) open

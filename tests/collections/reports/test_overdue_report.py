@@ -16,7 +16,7 @@ from portal.auth.models import Role
 from portal.collections.models import CaseStatus, CollectionCase
 from portal.extensions import db
 from portal.loans.models import Loan
-from tests.collections.runs import record_run
+from tests.collections.conftest import record_run
 from tests.conftest import login, page_text
 
 URL = "/staff/reports/overdue"

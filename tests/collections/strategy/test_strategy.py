@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 import portal.messaging.notices as notices_module
 from portal.auth.models import Channel
 from portal.collections.models import CollectionStrategy
-from portal.collections.strategy import (
+from portal.collections.strategy.services import (
     DEFAULT_STRATEGY,
     OVERDUE_NOTICE_VARIABLES,
     InvalidStrategy,

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from portal.audit.models import AuditEvent
 from portal.auth.models import Role
 from portal.collections.models import CollectionStrategy
-from portal.collections.strategy import DEFAULT_STRATEGY, current_strategy
+from portal.collections.strategy.services import DEFAULT_STRATEGY, current_strategy
 from portal.extensions import db
 from tests.conftest import csrf_token, login, page_text
 

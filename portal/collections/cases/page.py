@@ -1,0 +1,65 @@
+"""The case page as a response: rendered blank, or again with a submitted form's errors (422).
+
+Shared by the case routes (``portal.collections.cases.routes``); it reads the signed-in user
+but changes nothing.
+"""
+
+from __future__ import annotations
+
+from flask import current_app, render_template, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from werkzeug.routing import BuildError
+
+from portal.auth.models import Role
+from portal.collections.cases import forms, labels
+from portal.collections.cases.assignment import active_collectors
+from portal.collections.cases.display import borrower_time, since
+from portal.collections.cases.profile import case_view
+from portal.collections.cases.timeline import case_timeline
+from portal.messaging.purposes import PURPOSES
+from portal.timeutil import utcnow
+
+LEGAL_ENDPOINT = "collections_legal.request_form"
+
+
+def _legal_url(case_id: int) -> str | None:
+    """The legal request form, once the legal capability is installed (no link before)."""
+    if LEGAL_ENDPOINT not in current_app.view_functions:
+        return None
+    try:
+        return url_for(LEGAL_ENDPOINT, case_id=case_id)
+    except BuildError:
+        return None
+
+
+def case_page(case_id: int, submitted: dict[str, FlaskForm] | None = None, revealed=None):
+    """The case page, with the forms just submitted (errors, input) in place of blank ones."""
+    now = utcnow()
+    view = case_view(case_id, viewer=current_user, now=now)
+    timezone = view.borrower.timezone
+    action_forms = {
+        name: form(formdata=None, prefix=name) for name, form in forms.ACTION_FORMS.items()
+    }
+    action_forms.update(submitted or {})
+    assign_form = None
+    if current_user.role is Role.ADMIN:
+        assign_form = forms.AssignForm(formdata=None, collector=view.case.assigned_to)
+        assign_form.collector.choices = active_collectors()
+    return render_template(
+        "staff/collections/case.html",
+        view=view,
+        case=view.case,
+        timeline=case_timeline(view.case),
+        forms=action_forms,
+        submitted_name=next(iter(submitted or {}), None),
+        purposes=PURPOSES,
+        assign_form=assign_form,
+        reveal_form=forms.RevealForm(formdata=None),
+        revealed=revealed or {},
+        legal_url=_legal_url(case_id),
+        labels=labels,
+        now=now,
+        local=lambda value, fmt="short": borrower_time(value, timezone, fmt),
+        since=lambda value: since(value, now),
+    )
