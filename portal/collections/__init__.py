@@ -1,4 +1,8 @@
-"""Collections: the daily run, cases, strategies, the work queue, legal escalation, reports."""
+"""Collections: the daily run, cases, strategies, the work queue, legal escalation, reports.
+
+Subpackages, each with its own ``routes.py`` and blueprint: ``cases``, ``contact_rules``,
+``legal``, ``reports``, ``strategy``; ``run`` is the daily run (CLI and task, no routes).
+"""
 
 from __future__ import annotations
 

@@ -5,6 +5,8 @@
 - ``profile``: the case page's borrower, loans and masked contact data; audited reveal.
 - ``timeline``: every event of a case, merged, in a fixed number of queries.
 - ``actions``, ``promises``, ``assessments``, ``assignment``: what staff record, each audited.
+- ``routes`` (blueprint ``collections_cases``): the queue, the case page and its actions;
+  ``page`` renders the case page (again with a refused form's errors); ``forms``.
 
 Every service takes ``now`` and flushes without committing; the routes commit once.
 """
