@@ -2,9 +2,10 @@
 
 Every function takes ``now``, flushes and never commits (the route commits once), and records its
 audit event in the same transaction. They check the audit chain (``verify_incrementally()``: only
-what was appended since the last check) after finding the case the actor may work on; they lock
-the rows they change (``FOR UPDATE`` on PostgreSQL), so two staff members acting on one request or case queue up, and the second one is
-refused with a clear message instead of repeating the first one's change.
+what was appended since the last check) after finding the case the actor may work on, and lock
+the rows they change (``FOR UPDATE`` on PostgreSQL), so two staff members acting on one request
+or case queue up, and the second one is refused with a clear message instead of repeating the
+first one's change.
 """
 
 from __future__ import annotations
