@@ -35,7 +35,7 @@ def base_config(database_url: str) -> dict:
     return {
         "TESTING": True,
         "SECRET_KEY": "test-secret",
-        # Not the published development key: attacks in tests/audit may try that one.
+        # A key of its own, as production has (not the published development key).
         "AUDIT_KEY": "test-audit-key-0123456789abcdef0123456789abcdef",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "REDIS_URL": None,

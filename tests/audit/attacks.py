@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -11,7 +10,6 @@ from sqlalchemy import select, text
 
 from portal.audit.models import AuditEvent
 from portal.audit.services import record
-from portal.config import DEV_AUDIT_KEY
 from portal.extensions import db
 from tests.conftest import ON_POSTGRES
 
@@ -59,10 +57,6 @@ def canonical(event: AuditEvent, sequence: int, previous_hash: str) -> bytes:
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def hmac_with_the_public_dev_key(data: bytes) -> str:
-    return hmac.new(DEV_AUDIT_KEY.encode(), data, hashlib.sha256).hexdigest()
 
 
 def delete_and_rehash(sequence: int, digest=sha256, *, downgrade: bool = False) -> None:

@@ -97,11 +97,13 @@ def test_deleting_the_head_row_is_found(app, runner, checkpoint):
     assert json.loads(lines[-1])["reason"] == "the chain head is missing"
 
 
-@pytest.mark.parametrize("change", ["sequence", "mac", "garbage"])
+@pytest.mark.parametrize("change", ["sequence", "mac", "garbage", "missing"])
 def test_a_forged_or_unreadable_checkpoint_exits_2(app, runner, checkpoint, change):
-    """A checkpoint not signed with this AUDIT_KEY (or not a checkpoint) cannot vouch: exit 2."""
+    """A checkpoint not signed with this AUDIT_KEY, not a checkpoint, or missing: exit 2."""
     written = json.loads(checkpoint.read_text())
-    if change == "sequence":
+    if change == "missing":
+        checkpoint.unlink()
+    elif change == "sequence":
         written["sequence"] = 3  # as if the attacker wanted the cut to look expected
         checkpoint.write_text(json.dumps(written))
     elif change == "mac":
@@ -111,11 +113,6 @@ def test_a_forged_or_unreadable_checkpoint_exits_2(app, runner, checkpoint, chan
         checkpoint.write_text("not json")
     result, _lines = _verify(runner, "--checkpoint", str(checkpoint))
     assert result.exit_code == 2
-
-
-def test_a_missing_checkpoint_file_exits_2(runner, tmp_path):
-    """A checkpoint path that does not exist is a usage error."""
-    assert _verify(runner, "--checkpoint", str(tmp_path / "none.json"))[0].exit_code == 2
 
 
 def test_no_checkpoint_of_a_broken_chain(app, runner, tmp_path):
