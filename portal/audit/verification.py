@@ -75,13 +75,10 @@ def verify_chain(
     and a truncated tail (the head points past the end, or below the last verified point).
     Intact: remembers the head as the verified point (its own short transaction).
     """
-    head = _head()
-    if head is None:
-        return ChainVerification(0, 1, "the chain head is missing")
-    point_sequence, _point_hash = _trusted_point()
-    if point_sequence > head.sequence:
-        return _shorter_than_verified(head, point_sequence)
-    result = _walk(0, GENESIS_HASH, head, batch_size=batch_size, progress=progress)
+    start = _start()
+    if isinstance(start, ChainVerification):
+        return start
+    result = _walk(0, GENESIS_HASH, start.head, batch_size=batch_size, progress=progress)
     if result.intact:
         _remember(result)
     return result
@@ -91,12 +88,10 @@ def verify_incrementally(*, batch_size: int = 5000) -> ChainVerification:
     """Verify only the events appended since the last intact verification (the signed point),
     so the cost follows what is new, not the size of the log. Same result shape and reasons as
     ``verify_chain``, plus "event changed after it was verified". Remembers the new point."""
-    head = _head()
-    if head is None:
-        return ChainVerification(0, 1, "the chain head is missing")
-    point_sequence, point_hash = _trusted_point()
-    if point_sequence > head.sequence:
-        return _shorter_than_verified(head, point_sequence)
+    start = _start()
+    if isinstance(start, ChainVerification):
+        return start
+    head, point_sequence, point_hash = start.head, start.point_sequence, start.point_hash
     if point_sequence > 0:
         anchor = db.session.scalar(
             select(AuditEvent.entry_hash).where(AuditEvent.sequence == point_sequence)
@@ -151,12 +146,26 @@ def _walk(
     return outcome()
 
 
-def _shorter_than_verified(head: AuditChainHead, point_sequence: int) -> ChainVerification:
-    return ChainVerification(
-        head.sequence,
-        head.sequence + 1,
-        f"the chain ends at event {head.sequence}, but was verified up to {point_sequence}",
-    )
+@dataclass(frozen=True)
+class _Start:
+    head: AuditChainHead
+    point_sequence: int
+    point_hash: str
+
+
+def _start() -> _Start | ChainVerification:
+    """The head and the trusted point; or the verdict if they already show a broken chain."""
+    head = _head()
+    if head is None:
+        return ChainVerification(0, 1, "the chain head is missing")
+    point_sequence, point_hash = _trusted_point()
+    if point_sequence > head.sequence:
+        return ChainVerification(
+            head.sequence,
+            head.sequence + 1,
+            f"the chain ends at event {head.sequence}, but was verified up to {point_sequence}",
+        )
+    return _Start(head, point_sequence, point_hash)
 
 
 def _head() -> AuditChainHead | None:
