@@ -107,8 +107,9 @@ def request_legal(
     reason = reason.strip()
     if not reason:
         raise ReasonRequired()
+    case_for(actor, case_id)  # authorized before any work on the audit log
+    verification = verify_incrementally()  # before the lock: it is not held while verifying
     case = case_for(actor, case_id, lock=True)
-    verification = verify_incrementally()
     refusal = request_refusal(case, pending_request(case.id))
     if refusal is not None:
         raise refusal
