@@ -5,6 +5,7 @@ Nothing else in the portal reads ``os.environ``: everything goes through :func:`
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from datetime import timedelta
@@ -14,6 +15,8 @@ from babel.numbers import list_currencies
 
 SUPPORTED_LOCALES = ("zh_CN", "en")
 DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - refused in production, see validate()
+DEV_AUDIT_KEY = "dev-only-audit-key-not-secret-0123456789"  # noqa: S105 - refused in production
+AUDIT_KEY_MIN_BYTES = 32
 
 
 class ConfigError(RuntimeError):
@@ -91,6 +94,7 @@ def load_config(env: Mapping[str, str], instance_path: str) -> dict:
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
         "LOGIN_EMAIL_RATE_LIMIT": env.get("LOGIN_EMAIL_RATE_LIMIT", "5 per minute"),
     }
+    config.update(_audit_settings(env))
     return config
 
 
@@ -128,4 +132,39 @@ def validate(config: Mapping) -> None:
     if config["DEFAULT_CURRENCY"] not in list_currencies():
         raise ConfigError(
             f"DEFAULT_CURRENCY={config['DEFAULT_CURRENCY']!r} is not an ISO 4217 code."
+        )
+    _validate_audit(config, production=production)
+
+
+# --- The audit chain's key -------------------------------------------------------------------
+
+
+def _audit_settings(env: Mapping[str, str]) -> dict:
+    unkeyed = env.get("AUDIT_UNKEYED_EVENTS", "0")
+    if not unkeyed.isascii() or not unkeyed.isdigit():
+        raise ConfigError(
+            f"AUDIT_UNKEYED_EVENTS={unkeyed!r}: use the number of audit events written "
+            "before AUDIT_KEY (0 if none)."
+        )
+    return {
+        # Signs the audit chain (HMAC-SHA256). Outside the database on purpose: whoever can
+        # write the database but not read the environment cannot rewrite the log undetected.
+        "AUDIT_KEY": env.get("AUDIT_KEY") or DEV_AUDIT_KEY,
+        # Events written before the key existed (migration 0006 prints how many): only these
+        # may carry plain SHA-256. A fresh installation has none.
+        "AUDIT_UNKEYED_EVENTS": int(unkeyed),
+    }
+
+
+def _validate_audit(config: Mapping, *, production: bool) -> None:
+    key = config["AUDIT_KEY"]
+    if production and (key == DEV_AUDIT_KEY or len(key.encode()) < AUDIT_KEY_MIN_BYTES):
+        raise ConfigError(
+            f"AUDIT_KEY must be set to at least {AUDIT_KEY_MIN_BYTES} random bytes in production "
+            "(for example: python -c 'import secrets; print(secrets.token_hex(32))'); keep it "
+            "outside the database and never change it: it signs the audit log."
+        )
+    if key == DEV_AUDIT_KEY and not config.get("TESTING"):
+        logging.getLogger(__name__).warning(
+            "AUDIT_KEY is not set: the audit log is signed with the public development key."
         )

@@ -35,6 +35,8 @@ def base_config(database_url: str) -> dict:
     return {
         "TESTING": True,
         "SECRET_KEY": "test-secret",
+        # A key of its own, as production has (not the published development key).
+        "AUDIT_KEY": "test-audit-key-0123456789abcdef0123456789abcdef",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "REDIS_URL": None,
         # Tests drive the tasks themselves; no background thread may touch their database.
@@ -86,6 +88,8 @@ def _truncate_all(app: Flask) -> None:
     with app.app_context():
         tables = [t.name for t in db.metadata.sorted_tables]
         with db.engine.begin() as connection:
+            # audit_event refuses TRUNCATE (a trigger); as superuser, switch triggers off here.
+            connection.execute(text("SET LOCAL session_replication_role = replica"))
             connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
             connection.execute(
                 text("INSERT INTO audit_chain_head (id, sequence, entry_hash) VALUES (1, 0, :h)"),

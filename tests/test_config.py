@@ -53,7 +53,10 @@ def test_production_refuses_unsafe_settings(env, says):
 def test_production_with_real_settings_starts():
     """A proper secret key and PostgreSQL pass, with secure cookies switched on."""
     config = _config(
-        PORTAL_ENV="production", SECRET_KEY="s" * 64, DATABASE_URL="postgresql://db/settle"
+        PORTAL_ENV="production",
+        SECRET_KEY="s" * 64,
+        DATABASE_URL="postgresql://db/settle",
+        AUDIT_KEY="a" * 32,
     )
     validate(config)
     assert config["SESSION_COOKIE_SECURE"] is True

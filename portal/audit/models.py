@@ -1,9 +1,14 @@
 """The append-only, hash-chained audit log.
 
-Each event's ``entry_hash`` is SHA-256 over its canonical content and the previous event's
-hash, so changing or deleting any event breaks every link after it. ``AuditChainHead`` is a
+Each event's ``entry_hash`` is HMAC-SHA256, keyed with ``AUDIT_KEY``, over its canonical content
+and the previous event's hash, so changing or deleting any event breaks every link after it, and
+nobody without the key can re-hash the rest. Events written before the key existed carry
+``algorithm = "sha256"`` (unkeyed); ``AUDIT_UNKEYED_EVENTS`` (set outside the database) says how
+many there may be. ``AuditChainHead`` is a
 single row holding the last sequence number and hash: appenders lock it, which orders them.
-Database triggers (see the first migration) refuse UPDATE and DELETE on ``audit_event``.
+Database triggers refuse UPDATE, DELETE, TRUNCATE (PostgreSQL) and REPLACE (SQLite) on
+``audit_event`` (migrations 0001 and 0006). ``AuditVerifiedPoint`` remembers, signed with the key,
+the last event a verification found intact, so the next one only walks the events after it.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ from portal.dbtypes import UTCDateTime
 from portal.extensions import Model
 
 GENESIS_HASH = "0" * 64
+KEYED = "hmac-sha256"
+UNKEYED = "sha256"  # events from before migration 0006, which could not re-key them
 
 
 class AuditEvent(Model):
@@ -35,6 +42,7 @@ class AuditEvent(Model):
     ip_address: Mapped[str | None] = mapped_column(String(45))
     previous_hash: Mapped[str] = mapped_column(String(64))
     entry_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    algorithm: Mapped[str] = mapped_column(String(16), default=KEYED, server_default=UNKEYED)
 
 
 class AuditChainHead(Model):
@@ -44,3 +52,16 @@ class AuditChainHead(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     sequence: Mapped[int] = mapped_column(BigInteger, default=0)
     entry_hash: Mapped[str] = mapped_column(String(64), default=GENESIS_HASH)
+
+
+class AuditVerifiedPoint(Model):
+    """The last event a verification found intact (one row). ``mac`` signs the row with
+    ``AUDIT_KEY``: a point the key did not sign is ignored and the next check starts over."""
+
+    __tablename__ = "audit_verified_point"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sequence: Mapped[int] = mapped_column(BigInteger, default=0)
+    entry_hash: Mapped[str] = mapped_column(String(64), default=GENESIS_HASH)
+    mac: Mapped[str | None] = mapped_column(String(64))

@@ -1,5 +1,5 @@
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 import pytest
 from sqlalchemy import text
@@ -7,36 +7,12 @@ from sqlalchemy.exc import DatabaseError
 
 from portal.audit.services import record, verify_chain
 from portal.extensions import db
-from tests.conftest import ON_POSTGRES
-
-T0 = datetime(2026, 11, 28, 6, 0, tzinfo=UTC)
-
-
-def _append(count):
-    for n in range(count):
-        record(
-            "loan.viewed",
-            now=T0 + timedelta(seconds=n),
-            object_type="loan",
-            object_id=n,
-            details={"note": f"第{n}次", "amount_minor": n * 100},
-            ip_address="10.0.0.1",
-        )
-    db.session.commit()
-
-
-def _bypass_append_only_triggers():
-    """What an attacker with database superuser rights would do first (this transaction only)."""
-    if ON_POSTGRES:
-        db.session.execute(text("SET LOCAL session_replication_role = replica"))
-    else:
-        db.session.execute(text("DROP TRIGGER audit_event_no_update"))
-        db.session.execute(text("DROP TRIGGER audit_event_no_delete"))
+from tests.audit.attacks import append, bypass_row_triggers
 
 
 def test_events_chain_each_to_the_previous(app_ctx):
     """Each event names the previous event's hash; the chain verifies intact."""
-    _append(3)
+    append(3)
     events = db.session.execute(
         text("SELECT sequence, previous_hash, entry_hash FROM audit_event ORDER BY sequence")
     ).all()
@@ -50,7 +26,7 @@ def test_events_chain_each_to_the_previous(app_ctx):
 
 def test_database_refuses_to_change_or_delete_events(app_ctx):
     """UPDATE and DELETE on audit_event are refused by the database itself."""
-    _append(1)
+    append(1)
     for statement in ("UPDATE audit_event SET action = 'x'", "DELETE FROM audit_event"):
         with pytest.raises(DatabaseError):
             db.session.execute(text(statement))
@@ -59,8 +35,8 @@ def test_database_refuses_to_change_or_delete_events(app_ctx):
 
 def test_verify_finds_an_edited_event(app_ctx):
     """Editing an event's content is reported at that event."""
-    _append(5)
-    _bypass_append_only_triggers()
+    append(5)
+    bypass_row_triggers()
     db.session.execute(
         text("UPDATE audit_event SET details = '{\"amount_minor\": 1}' WHERE sequence = 3")
     )
@@ -72,8 +48,8 @@ def test_verify_finds_an_edited_event(app_ctx):
 
 def test_verify_finds_a_deleted_event(app_ctx):
     """Deleting an event from the middle is reported where the gap is."""
-    _append(5)
-    _bypass_append_only_triggers()
+    append(5)
+    bypass_row_triggers()
     db.session.execute(text("DELETE FROM audit_event WHERE sequence = 4"))
     db.session.commit()
     result = verify_chain()
@@ -82,8 +58,8 @@ def test_verify_finds_a_deleted_event(app_ctx):
 
 def test_verify_finds_a_truncated_tail(app_ctx):
     """Deleting the newest events is caught by the chain head."""
-    _append(4)
-    _bypass_append_only_triggers()
+    append(4)
+    bypass_row_triggers()
     db.session.execute(text("DELETE FROM audit_event WHERE sequence = 4"))
     db.session.commit()
     result = verify_chain()
@@ -94,12 +70,12 @@ def test_verify_command_prints_json_and_exits_nonzero_when_broken(app):
     """`flask audit verify` prints the result as JSON; a broken chain exits 1."""
     runner = app.test_cli_runner()
     with app.app_context():
-        _append(2)
+        append(2)
     intact = runner.invoke(args=["audit", "verify"])
     assert intact.exit_code == 0
     assert json.loads(intact.stdout.strip().splitlines()[-1])["intact"] is True
     with app.app_context():
-        _bypass_append_only_triggers()
+        bypass_row_triggers()
         db.session.execute(text("UPDATE audit_event SET action = 'forged' WHERE sequence = 1"))
         db.session.commit()
     broken = runner.invoke(args=["audit", "verify"])

@@ -10,7 +10,7 @@ Four items, each present or missing:
 - ``contact_history``: every message and call to the borrower, with the contact-rules guard's
   decisions; present when at least one contact was attempted (sent, delivered or tried and
   failed; a blocked message was never attempted) about this loan since the case reached stage 2.
-- ``audit_chain``: ``verify_chain()`` found the audit log intact.
+- ``audit_chain``: the audit log verified intact (``verify_incrementally()``).
 
 ``assemble_evidence`` reads only; it loads a fixed number of queries per case.
 """
@@ -166,8 +166,8 @@ def contact_since(case: CollectionCase) -> date:
 def assemble_evidence(
     case: CollectionCase, verification: ChainVerification, *, now: datetime
 ) -> Evidence:
-    """Load the evidence for ``case``. ``verification`` comes from ``verify_chain()``, which the
-    caller runs *before* loading the case: it clears the session as it walks the log."""
+    """Load the evidence for ``case``. ``verification`` comes from ``verify_incrementally()``
+    (or ``verify_chain()``), run after the caller found the case the actor may open."""
     loan = db.session.scalar(
         select(Loan).where(Loan.id == case.loan_id).options(selectinload(Loan.installments))
     )

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
-from portal.audit.services import verify_chain
+from portal.audit.services import verify_incrementally
 from portal.auth.models import User
 from portal.collections.cases.access import authorized_case
 from portal.collections.legal.access import Actor
@@ -49,8 +49,8 @@ def _requests_of(case_id: int) -> list[tuple[LegalRequest, str, str | None]]:
 
 def case_legal_page(case_id: int, *, actor: Actor, now: datetime) -> CaseLegalPage:
     """The case's evidence checklist, requests, letter and placement. Raises CaseNotFound."""
-    verification = verify_chain()  # first: it clears the session as it walks the log
-    case = authorized_case(case_id, actor)
+    case = authorized_case(case_id, actor)  # first: nobody else's view verifies anything
+    verification = verify_incrementally()  # only what was appended since the last check
     requests = _requests_of(case.id)
     pending = next((r for r, _, _ in requests if r.decision is None), None)
     return CaseLegalPage(

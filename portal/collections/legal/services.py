@@ -1,10 +1,11 @@
 """Requesting legal approval, the admin's decision, and downloading the evidence bundle.
 
 Every function takes ``now``, flushes and never commits (the route commits once), and records its
-audit event in the same transaction. They run ``verify_chain()`` first when they need it, because
-it clears the session as it walks the log; then they lock the rows they change (``FOR UPDATE`` on
-PostgreSQL), so two staff members acting on one request or case queue up, and the second one is
-refused with a clear message instead of repeating the first one's change.
+audit event in the same transaction. They check the audit chain (``verify_incrementally()``: only
+what was appended since the last check) after finding the case the actor may work on, and lock
+the rows they change (``FOR UPDATE`` on PostgreSQL), so two staff members acting on one request
+or case queue up, and the second one is refused with a clear message instead of repeating the
+first one's change.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from portal.audit.services import record as audit
-from portal.audit.services import verify_chain
+from portal.audit.services import verify_incrementally
 from portal.collections.cases.access import CaseNotOpen, authorized_case
 from portal.collections.legal.access import Actor
 from portal.collections.legal.bundle import Bundle, build_bundle
@@ -106,7 +107,8 @@ def request_legal(
     reason = reason.strip()
     if not reason:
         raise ReasonRequired()
-    verification = verify_chain()
+    authorized_case(case_id, actor)  # authorized before any work on the audit log
+    verification = verify_incrementally()  # before the lock: it is not held while verifying
     case = authorized_case(case_id, actor, lock=True)
     refusal = request_refusal(case, pending_request(case.id))
     if refusal is not None:
@@ -167,7 +169,7 @@ def decide_request(
     note = note.strip()
     if not approve and not note:
         raise NoteRequired()
-    verification = verify_chain() if approve else None
+    verification = verify_incrementally() if approve else None
     request = db.session.scalar(
         select(LegalRequest)
         .where(LegalRequest.id == request_id)
@@ -230,8 +232,8 @@ def decide_request(
 def download_bundle(case_id: int, *, actor: Actor, now: datetime, ip_address: str | None) -> Bundle:
     """Build the evidence ZIP for a case, keep its manifest's SHA-256 on the case's latest legal
     request (if any) and audit ``legal.bundle_downloaded``. Raises CaseNotFound."""
-    verification = verify_chain()
     case = authorized_case(case_id, actor)
+    verification = verify_incrementally()
     evidence = assemble_evidence(case, verification, now=now)
     request = latest_request(case.id)
     bundle = build_bundle(

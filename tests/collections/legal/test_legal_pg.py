@@ -30,16 +30,16 @@ HOLD = 0.5  # seconds the first one keeps its transaction (and locks) open
 
 
 def _both_past_the_chain_check(monkeypatch) -> None:
-    """Make both threads finish verify_chain() before either takes a lock, so they collide."""
+    """Make both threads finish the chain check before either takes a lock, so they collide."""
     barrier = threading.Barrier(2, timeout=10)
-    original = legal_services.verify_chain
+    original = legal_services.verify_incrementally
 
     def verify_then_wait(*args, **kwargs):
         result = original(*args, **kwargs)
         barrier.wait()
         return result
 
-    monkeypatch.setattr(legal_services, "verify_chain", verify_then_wait)
+    monkeypatch.setattr(legal_services, "verify_incrementally", verify_then_wait)
 
 
 def _in_thread(app, action) -> str:
