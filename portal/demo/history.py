@@ -52,7 +52,8 @@ def replay(events: Iterable[Event], *, since: date, today: date, viewer: User | 
     yesterday that has none yet; returns the payments booked. Commits per day."""
     by_day: dict[date, list[Event]] = defaultdict(list)
     for event in sorted(events):
-        by_day[event.day].append(event)
+        if event.day >= since or event.kind is Kind.PAYMENT:  # no case to act on before runs
+            by_day[event.day].append(event)
     days = sorted(day for day in by_day if day < since)
     days += [since + timedelta(days=n) for n in range((today - since).days)]
     after = latest_run()

@@ -59,18 +59,21 @@ def seeded(migrated_database, tmp_path_factory):
         shutil.copy(migrated_database, copy)
         url = f"sqlite:///{copy}"
     app = create_app(base_config(url))
-    first = _seed(app)
-    with app.app_context():
-        after_first = _rows()
-    second = _seed(app)
-    with app.app_context():
-        after_second = _rows()
-        db.session.remove()
-    yield Seeded(app, date.fromisoformat(first["today"]), first, second, after_first, after_second)
-    if ON_POSTGRES:
-        _truncate_all(app)
-    with app.app_context():
-        db.engine.dispose()
+    try:
+        first = _seed(app)
+        with app.app_context():
+            after_first = _rows()
+        second = _seed(app)
+        with app.app_context():
+            after_second = _rows()
+            db.session.remove()
+        today = date.fromisoformat(first["today"])
+        yield Seeded(app, today, first, second, after_first, after_second)
+    finally:  # the next module starts from an empty database, even when seeding failed
+        if ON_POSTGRES:
+            _truncate_all(app)
+        with app.app_context():
+            db.engine.dispose()
 
 
 @pytest.fixture
