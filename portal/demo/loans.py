@@ -95,9 +95,16 @@ def plan_loan(loan: Loan, paid: int, partial: bool, *, since: date, today: date)
     rng = random.Random(zlib.crc32(loan.reference.encode()))  # noqa: S311 - demo data
     events: list[Event] = []
     last_paid = loan.disbursed_on
-    for installment in loan.installments[:paid]:
-        due = installment.due_date
-        day = min(max(last_paid, due + timedelta(days=_lateness(rng))), today - timedelta(days=1))
+    # A borrower current today fell behind two installments ago and caught up: a cure that the
+    # latest pair of month ends (the roll rates shown first) can show.
+    caught_up = loan.installments[paid].due_date >= today
+    for index, installment in enumerate(loan.installments[:paid]):
+        due, late = installment.due_date, _lateness(rng)
+        if caught_up and index == paid - 2:
+            late = rng.randint(10, 25)
+        elif caught_up and index == paid - 1:
+            late = 0
+        day = min(max(last_paid, due + timedelta(days=late)), today - timedelta(days=1))
         amount = installment.outstanding
         events.append(Event(day, Kind.PAYMENT, loan.id, amount))
         if day > due:
