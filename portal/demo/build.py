@@ -55,7 +55,8 @@ def seed(
     """Create the demo accounts and a portfolio with ``history_days`` of history up to ``today``.
 
     Existing accounts are kept; deterministic (fixed random seeds), so a second run creates
-    nothing. Collections runs commit per step, so this commits as it goes.
+    nothing. Collections runs commit per step, so this commits as it goes. ``history_days=0``
+    books the payments only and runs no collections (the loans as they stand on ``today``).
     """
     now = now or demo_now(today)
     since = today - timedelta(days=history_days)
@@ -78,7 +79,8 @@ def seed(
         install_default_templates(now=at(since, time(0)))
         db.session.commit()
         result.payments_created = replay(events, since=since, today=today, viewer=collector())
-    if latest_run() is None or latest_run() < today:  # type: ignore[operator]
+    last = latest_run()
+    if history_days and (last is None or last < today):  # today's run ends the history
         run_collections(today, now=now, contacts=False)
     if result.users_created:
         _seed_notices(today, now)

@@ -159,26 +159,27 @@ def _current_spell(
     days: tuple[date, date],
     rng: random.Random,
 ) -> list[Event]:
-    """The installment overdue today: texts, a call every so often, a promise broken, and for a
-    partial payer a promise of a third kept by a payment of that third."""
+    """The installment overdue today: texts, a call every so often (none in the last CALL_GAP
+    days, so the collector trying the demo may call anyone today), the first a promise of a
+    third that is broken, the last, for a partial payer, a promise of a third kept next day."""
     since, today = days
     if due >= today:
         return []
     events = _texts(loan_id, max(due, since, today - RECENT), today)
-    day, broken = max(due + timedelta(days=2), since + timedelta(days=1)), False
-    yesterday = today - timedelta(days=1)
-    while day < today:
-        if not broken and day + timedelta(days=3) < today:
-            third = outstanding // 3
+    calls, day = [], max(due + timedelta(days=2), since + timedelta(days=1))
+    while day <= today - timedelta(days=CALL_GAP):
+        calls.append(day)
+        day += timedelta(days=CALL_GAP + rng.randint(0, 6))
+    third = outstanding // 3
+    for index, day in enumerate(calls):
+        if index == 0:
             events.append(_call(loan_id, day, third, day + timedelta(days=3)))
-            broken = True
-        elif partial and day + timedelta(days=CALL_GAP) >= today and day < yesterday:
-            events.append(_call(loan_id, day, outstanding // 3, day + timedelta(days=1)))
-            events.append(Event(day + timedelta(days=1), Kind.PAYMENT, loan_id, outstanding // 3))
+        elif partial and index == len(calls) - 1:
+            events.append(_call(loan_id, day, third, day + timedelta(days=1)))
+            events.append(Event(day + timedelta(days=1), Kind.PAYMENT, loan_id, third))
             partial = False
         elif day >= today - RECENT:
             events.append(_call(loan_id, day))
-        day += timedelta(days=CALL_GAP + rng.randint(0, 6))
-    if partial:  # no day was left for the call: paid a part unprompted
-        events.append(Event(yesterday, Kind.PAYMENT, loan_id, outstanding // 3))
+    if partial:  # no call was left to promise it: paid a part unprompted
+        events.append(Event(today - timedelta(days=1), Kind.PAYMENT, loan_id, third))
     return events
