@@ -65,6 +65,8 @@ seed: db
 	$(FLASK) demo seed
 
 # Threaded gunicorn worker: serves WebSockets (simple-websocket) for the live chat to come.
+# Links in notices, emails and texts point at the address served, unless PUBLIC_URL says otherwise.
+run: export PUBLIC_URL ?= http://$(HOST):$(PORT)
 run: seed
 	@echo "Settle is at http://$(HOST):$(PORT)/  (demo accounts in README.md, password demo1234)"
 	$(BIN)/gunicorn -k gthread -w 1 --threads 100 --no-control-socket -b $(HOST):$(PORT) wsgi:app

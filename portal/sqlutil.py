@@ -4,6 +4,7 @@ affected-row counts."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 from typing import cast as type_cast
 
 from sqlalchemy import (
@@ -19,8 +20,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.sql.visitors import ExternallyTraversible, replacement_traverse
 
 from portal.extensions import db
 
@@ -75,9 +77,30 @@ def insert_from_select_skipping_conflicts(
         statement = postgresql.insert(model).from_select(columns, rows)
     else:
         statement = sqlite.insert(model).from_select(columns, rows)
+    if index_where is not None:
+        index_where = inline_values(index_where)
     return statement.on_conflict_do_nothing(
         index_elements=index_elements, index_where=index_where
     ).execution_options(preserve_rowcount=True)
+
+
+def inline_values(clause: ColumnElement[bool]) -> ColumnElement[bool]:
+    """``clause`` with its bound values written into the SQL text.
+
+    PostgreSQL infers a partial unique index from ``ON CONFLICT (...) WHERE`` only when the
+    predicate's values are in the text. A bound parameter works until the statement is
+    prepared (psycopg does so from its sixth execution on a connection) and PostgreSQL plans it
+    generically (from the sixth execution after that): then the INSERT fails with "no unique or
+    exclusion constraint matching the ON CONFLICT specification", e.g. on the eleventh daily
+    collections run of a long-lived worker.
+    """
+
+    def inline(element: ExternallyTraversible, **_kw: Any) -> ExternallyTraversible | None:
+        if isinstance(element, BindParameter):
+            return literal(element.effective_value, element.type, literal_execute=True)
+        return None
+
+    return replacement_traverse(clause, {}, inline)
 
 
 def empty_table(model) -> None:
