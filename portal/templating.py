@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import Flask, has_request_context
+from flask import Flask, current_app, has_request_context
 from flask_babel import format_date, format_datetime, format_decimal, format_percent, get_locale
 
 from portal.auth.forms import EmptyForm
@@ -13,7 +13,8 @@ from portal.money import format_money
 
 
 def money(amount_minor: int, currency: str) -> str:
-    return format_money(amount_minor, currency, str(get_locale()))
+    locale = get_locale() or current_app.config["DEFAULT_LOCALE"]
+    return format_money(amount_minor, currency, locale)
 
 
 def rate_bps(basis_points: int) -> str:
