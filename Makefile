@@ -13,7 +13,7 @@ VENDOR_FILES := \
 	chart.js/dist/chart.umd.min.js chart.js/dist/chart.umd.min.js.map \
 	socket.io-client/dist/socket.io.min.js socket.io-client/dist/socket.io.min.js.map
 
-.PHONY: setup run test lint format db seed translations translations-update assets chromium system-deps clean
+.PHONY: setup run test lint format db seed translations translations-update assets chromium system-deps bench-deps clean
 
 # Debian libraries WeasyPrint needs for PDFs (lawyer letters), and a CJK font so Chinese prints.
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-wqy-microhei
@@ -78,6 +78,15 @@ chromium:
 		echo "Installing Chromium and a CJK font for browser tests (apt-get)..."; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "Chromium is missing: browser tests will fail. Install it with: sudo apt-get install -y chromium"; fi
+
+# Optional: wrk, the HTTP load tool bench/pages.py drives the server with (it falls back to a
+# slower Python client without it). Not needed to run or test the portal.
+bench-deps:
+	@if command -v wrk >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		echo "Installing wrk for bench/pages.py (apt-get)..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	else echo "wrk is missing: bench/pages.py will use its slower Python client. Install it with: sudo apt-get install -y wrk"; fi
 
 lint: $(STAMPS)/python
 	$(BIN)/ruff check .

@@ -26,8 +26,8 @@ from sqlalchemy.pool import NullPool
 
 from portal import create_app
 
-# The only PostgreSQL database a benchmark may wipe (DROP SCHEMA public CASCADE).
-# The only PostgreSQL databases a benchmark may wipe (it drops their public schema).
+# The only PostgreSQL databases a benchmark may wipe (it drops their public schema), plus the
+# one named in BENCH_THROWAWAY_DATABASE (say, a database of your own made for benchmarks).
 THROWAWAY_PG_DATABASES = ("test", "bench", "test_bench")
 MAX_COUNT = 1_000_000  # upper bound for every "how many" option: every loop stays bounded
 
@@ -58,8 +58,8 @@ def add_database_option(parser: argparse.ArgumentParser) -> None:
         "--database-url",
         default=None,
         help="SQLAlchemy URL of a throwaway database (default: a fresh SQLite file in a temp "
-        f"dir). PostgreSQL: only a database named {' or '.join(THROWAWAY_PG_DATABASES)}, "
-        "whose public schema is dropped and recreated.",
+        f"dir). PostgreSQL: only a database named {' or '.join(THROWAWAY_PG_DATABASES)} "
+        "or $BENCH_THROWAWAY_DATABASE, whose public schema is dropped and recreated.",
     )
 
 
@@ -92,7 +92,8 @@ def _check_fresh_sqlite(url: URL) -> None:
 
 def _reset_postgres(url: URL) -> None:
     """Empty a throwaway database (one of THROWAWAY_PG_DATABASES); refuse any other."""
-    if url.database not in THROWAWAY_PG_DATABASES:
+    also = os.environ.get("BENCH_THROWAWAY_DATABASE")
+    if url.database not in THROWAWAY_PG_DATABASES and not (also and url.database == also):
         raise BenchError(
             f"refusing to wipe PostgreSQL database {url.database!r}: the benchmark recreates "
             f"the public schema, which it only does in a database named "

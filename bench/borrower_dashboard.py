@@ -4,7 +4,7 @@ What is measured: a signed-in borrower (borrower@demo.test, two loans) loads the
 times through the Flask test client, in a demo portfolio of ``--borrowers`` other borrowers
 seeded around a fixed date. Each request goes through the whole stack except the network:
 session cookie, Flask-Login user loader, idle-timeout hook, locale selection, the loan queries
-(``loans_of_borrower``: loans plus a selectin load of installments), ``loan_position`` for every
+(``loans_of_borrower``: loans joined to their installments), ``loan_position`` for every
 loan, and the Jinja template with Babel money and date formatting. Every response must be 200
 and show the loan reference LN-DEMO-0001.
 

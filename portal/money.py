@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
+from babel import Locale
 from babel.numbers import format_currency, get_currency_precision, list_currencies
 
 
@@ -16,6 +18,7 @@ class InvalidAmount(ValueError):
     """Text that is not an amount of the given currency (too many decimals, not a number...)."""
 
 
+@lru_cache(maxsize=64)  # pages format dozens of amounts; Babel rebuilds its currency set each call
 def minor_exponent(currency: str) -> int:
     """Digits after the decimal point for a currency: 2 for CNY and USD, 0 for JPY."""
     if currency not in list_currencies():
@@ -67,7 +70,15 @@ def parse_amount(text: str, currency: str) -> int:
     return int(scaled)
 
 
-def format_money(amount_minor: int, currency: str, locale: str) -> str:
+def format_money(amount_minor: int, currency: str, locale: str | Locale) -> str:
     """Format minor units for a locale, e.g. 1234550 CNY in zh_CN -> '¥12,345.50'."""
     value = Decimal(amount_minor).scaleb(-minor_exponent(currency))
+    if isinstance(locale, str):
+        locale = parsed_locale(locale)
     return format_currency(value, currency, locale=locale)
+
+
+@lru_cache(maxsize=32)
+def parsed_locale(identifier: str) -> Locale:
+    """Babel's Locale for an identifier, parsed once (Babel parses a string on every call)."""
+    return Locale.parse(identifier)

@@ -37,8 +37,10 @@ def index():
 @bp.get("/<int:notice_id>")
 @role_required(Role.BORROWER)
 def show(notice_id: int):
-    notice = open_notice(current_user.id, notice_id, now=utcnow())
-    db.session.commit()
+    now = utcnow()
+    notice = open_notice(current_user.id, notice_id, now=now)
+    if notice.read_at == now:  # first opening: keep the read mark (a commit expires the rows)
+        db.session.commit()
     position = None
     if notice.loan_id is not None:
         today = local_today(current_user.timezone, utcnow())
