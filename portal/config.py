@@ -80,7 +80,6 @@ def load_config(env: Mapping[str, str], instance_path: str) -> dict:
         "SESSION_COOKIE_SECURE": _flag(env.get("SESSION_COOKIE_SECURE"), default=production),
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SECURE": _flag(env.get("SESSION_COOKIE_SECURE"), default=production),
-        "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
         "SESSION_IDLE_TIMEOUT": timedelta(minutes=int(env.get("SESSION_IDLE_MINUTES", "30"))),
         # Forms are small; anything bigger is refused before it is parsed.
         "MAX_CONTENT_LENGTH": 1024 * 1024,
@@ -91,7 +90,30 @@ def load_config(env: Mapping[str, str], instance_path: str) -> dict:
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
         "LOGIN_EMAIL_RATE_LIMIT": env.get("LOGIN_EMAIL_RATE_LIMIT", "5 per minute"),
     }
+    config.update(_session_and_transport_settings(env))
     return config
+
+
+def _integer(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> int:
+    """An integer setting, refused with a message naming it if it is not one or too small."""
+    raw = env.get(name, "").strip() or str(default)
+    try:
+        value = int(raw)
+    except ValueError:
+        value = minimum - 1
+    if value < minimum:
+        raise ConfigError(f"{name}={raw!r}: use a whole number of at least {minimum}.")
+    return value
+
+
+def _session_and_transport_settings(env: Mapping[str, str]) -> dict:
+    """Hardening settings (issue 9): session lifetime, proxies, TLS for SMTP."""
+    max_lifetime = timedelta(hours=_integer(env, "SESSION_MAX_HOURS", 12, minimum=1))
+    return {
+        # However active, a session ends this long after sign-in (portal/auth/sessions.py).
+        "SESSION_MAX_LIFETIME": max_lifetime,
+        "PERMANENT_SESSION_LIFETIME": max_lifetime,
+    }
 
 
 def validate(config: Mapping) -> None:
