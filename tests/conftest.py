@@ -34,6 +34,7 @@ DEFAULT_PASSWORD = "correct-horse-battery"
 def base_config(database_url: str) -> dict:
     return {
         "TESTING": True,
+        "PORTAL_ENV": "test",  # whatever the shell exports
         "SECRET_KEY": "test-secret",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "REDIS_URL": None,
