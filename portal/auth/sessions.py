@@ -55,5 +55,4 @@ def end_all_sessions(user: User) -> None:
     Incremented in SQL, so two concurrent requests both count.
     """
     user.session_generation = User.session_generation + 1  # type: ignore[assignment]
-    db.session.flush()
-    db.session.refresh(user, ["session_generation"])
+    db.session.flush()  # the attribute is expired: read again when next used
