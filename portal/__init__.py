@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal.config import load_config, validate
 
@@ -26,6 +27,11 @@ def create_app(config: Mapping | None = None) -> Flask:
 
     _init_extensions(app)
     _register_features(app)
+    if hops := app.config["TRUSTED_PROXIES"]:
+        # Believe that many proxies' X-Forwarded-For/Proto/Host: remote_addr becomes the
+        # client's address (sign-in limiter, audit log) and url_for sees https and the host.
+        # Outermost, so that Socket.IO's middleware (set up above) sees the client too.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     return app
 
 

@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from babel.numbers import list_currencies
 
 SUPPORTED_LOCALES = ("zh_CN", "en")
+PORTAL_ENVIRONMENTS = ("development", "test", "production")
+MIN_SECRET_KEY_BYTES = 32
 DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - refused in production, see validate()
 DEV_AUDIT_KEY = "dev-only-audit-key-not-secret-0123456789"  # noqa: S105 - refused in production
 AUDIT_KEY_MIN_BYTES = 32
@@ -83,7 +85,6 @@ def load_config(env: Mapping[str, str], instance_path: str) -> dict:
         "SESSION_COOKIE_SECURE": _flag(env.get("SESSION_COOKIE_SECURE"), default=production),
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SECURE": _flag(env.get("SESSION_COOKIE_SECURE"), default=production),
-        "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
         "SESSION_IDLE_TIMEOUT": timedelta(minutes=int(env.get("SESSION_IDLE_MINUTES", "30"))),
         # Forms are small; anything bigger is refused before it is parsed.
         "MAX_CONTENT_LENGTH": 1024 * 1024,
@@ -95,22 +96,93 @@ def load_config(env: Mapping[str, str], instance_path: str) -> dict:
         "LOGIN_EMAIL_RATE_LIMIT": env.get("LOGIN_EMAIL_RATE_LIMIT", "5 per minute"),
     }
     config.update(_audit_settings(env))
+    config.update(_session_and_transport_settings(env))
     return config
+
+
+def _integer(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> int:
+    """An integer setting, refused with a message naming it if it is not one or too small."""
+    raw = env.get(name, "").strip() or str(default)
+    try:
+        value = int(raw)
+    except ValueError:
+        value = minimum - 1
+    if value < minimum:
+        raise ConfigError(f"{name}={raw!r}: use a whole number of at least {minimum}.")
+    return value
+
+
+def _session_and_transport_settings(env: Mapping[str, str]) -> dict:
+    """Hardening settings (issue 9): session lifetime, proxies, TLS for SMTP."""
+    max_lifetime = timedelta(hours=_integer(env, "SESSION_MAX_HOURS", 12, minimum=1))
+    smtp_ssl = _flag(env.get("SMTP_SSL"))
+    settings = {
+        # However active, a session ends this long after sign-in (portal/auth/sessions.py).
+        "SESSION_MAX_LIFETIME": max_lifetime,
+        "PERMANENT_SESSION_LIFETIME": max_lifetime,
+        # SMTP over implicit TLS (smtplib.SMTP_SSL, port 465 unless SMTP_PORT says otherwise).
+        "SMTP_SSL": smtp_ssl,
+        # Reverse proxies in front of the portal whose X-Forwarded-For/Proto/Host are believed
+        # (Werkzeug's ProxyFix, applied in create_app); 0 trusts no header.
+        "TRUSTED_PROXIES": _integer(env, "TRUSTED_PROXIES", 0, minimum=0),
+    }
+    if smtp_ssl and not env.get("SMTP_PORT"):
+        settings["SMTP_PORT"] = 465
+    return settings
+
+
+def _validate_portal_env(config: Mapping) -> None:
+    if config["PORTAL_ENV"] not in PORTAL_ENVIRONMENTS:
+        raise ConfigError(
+            f"PORTAL_ENV={config['PORTAL_ENV']!r} is not an environment; use one of "
+            f"{', '.join(PORTAL_ENVIRONMENTS)} (exactly, in lower case)."
+        )
+
+
+def _validate_transport(config: Mapping) -> None:
+    """In production, nothing that travels in clear text: cookies, links, SMTP credentials."""
+    if config["SMTP_STARTTLS"] and config["SMTP_SSL"]:
+        raise ConfigError(
+            "Set SMTP_STARTTLS (upgrade a plain connection, usually port 587) or SMTP_SSL "
+            "(TLS from the start, usually port 465), not both."
+        )
+    if config["PORTAL_ENV"] != "production":
+        return
+    if not (config["SESSION_COOKIE_SECURE"] and config["REMEMBER_COOKIE_SECURE"]):
+        raise ConfigError(
+            "SESSION_COOKIE_SECURE cannot be turned off in production: session cookies are "
+            "only sent over HTTPS. Remove the setting (or serve the portal over HTTPS)."
+        )
+    if not str(config["PUBLIC_URL"]).startswith("https://"):
+        raise ConfigError(
+            f"PUBLIC_URL={config['PUBLIC_URL']!r}: production links in emails and texts must "
+            "use https:// (for example PUBLIC_URL=https://settle.example.com)."
+        )
+    if config["SMTP_USERNAME"] and not (config["SMTP_STARTTLS"] or config["SMTP_SSL"]):
+        raise ConfigError(
+            "SMTP_USERNAME is set but the SMTP connection is not encrypted: set SMTP_STARTTLS=1 "
+            "or SMTP_SSL=1 so the password is never sent in clear text."
+        )
 
 
 def validate(config: Mapping) -> None:
     """Refuse settings that would run the portal unsafely or not at all."""
+    _validate_portal_env(config)
     production = config["PORTAL_ENV"] == "production"
-    if production and config["SECRET_KEY"] in ("", DEV_SECRET_KEY):
+    secret_key = config["SECRET_KEY"]
+    key_bytes = secret_key.encode() if isinstance(secret_key, str) else bytes(secret_key or b"")
+    if production and (secret_key == DEV_SECRET_KEY or len(key_bytes) < MIN_SECRET_KEY_BYTES):
         raise ConfigError(
-            "SECRET_KEY must be set to a long random value in production "
-            "(for example: python -c 'import secrets; print(secrets.token_hex(32))')."
+            f"SECRET_KEY must be set to a random value of at least {MIN_SECRET_KEY_BYTES} bytes "
+            "in production (for example: python -c 'import secrets; "
+            "print(secrets.token_hex(32))')."
         )
     if production and config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         raise ConfigError(
             "SQLite is the embedded default for demos and development; production needs "
             "PostgreSQL: set DATABASE_URL=postgresql://user:password@host/dbname."
         )
+    _validate_transport(config)
     if config["SMS_PROVIDER"] not in ("log", "twilio"):
         raise ConfigError(f"SMS_PROVIDER={config['SMS_PROVIDER']!r}: use log or twilio.")
     if config["SMS_PROVIDER"] == "twilio" and not (

@@ -34,6 +34,7 @@ DEFAULT_PASSWORD = "correct-horse-battery"
 def base_config(database_url: str) -> dict:
     return {
         "TESTING": True,
+        "PORTAL_ENV": "test",  # whatever the shell exports
         "SECRET_KEY": "test-secret",
         # A key of its own, as production has (not the published development key).
         "AUDIT_KEY": "test-audit-key-0123456789abcdef0123456789abcdef",

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 import pytest
 
 from portal import create_app
@@ -50,16 +52,99 @@ def test_production_refuses_unsafe_settings(env, says):
         validate(_config(PORTAL_ENV="production", **env))
 
 
+PRODUCTION = {
+    "PORTAL_ENV": "production",
+    "SECRET_KEY": "s" * 32,
+    "DATABASE_URL": "postgresql://db/settle",
+    "PUBLIC_URL": "https://settle.example.com",
+    "AUDIT_KEY": "a" * 32,
+}
+
+
 def test_production_with_real_settings_starts():
-    """A proper secret key and PostgreSQL pass, with secure cookies switched on."""
-    config = _config(
-        PORTAL_ENV="production",
-        SECRET_KEY="s" * 64,
-        DATABASE_URL="postgresql://db/settle",
-        AUDIT_KEY="a" * 32,
-    )
+    """A 32-byte secret key, PostgreSQL and an https PUBLIC_URL pass, with secure cookies on."""
+    config = _config(**PRODUCTION)
     validate(config)
     assert config["SESSION_COOKIE_SECURE"] is True
+    assert config["REMEMBER_COOKIE_SECURE"] is True
+
+
+@pytest.mark.parametrize(
+    "value", ["Production", "PRODUCTION", "prod", " production", "staging", "dev", ""]
+)
+def test_portal_env_accepts_only_its_three_names(value):
+    """Any PORTAL_ENV but development, test and production stops the start, naming the choices
+    (a misspelt production must not run in development mode with the public key)."""
+    with pytest.raises(ConfigError, match="PORTAL_ENV=.*development, test, production"):
+        validate(_config(**{**PRODUCTION, "PORTAL_ENV": value}))
+    with pytest.raises(ConfigError, match="PORTAL_ENV"):
+        create_app({"PORTAL_ENV": value})
+    for accepted in ("development", "test"):
+        validate(_config(PORTAL_ENV=accepted))
+
+
+@pytest.mark.parametrize(
+    ("env", "says"),
+    [
+        ({"SECRET_KEY": "s" * 31}, "SECRET_KEY must be set to a random value of at least 32"),
+        ({"SESSION_COOKIE_SECURE": "0"}, "SESSION_COOKIE_SECURE cannot be turned off"),
+        ({"SESSION_COOKIE_SECURE": "false"}, "SESSION_COOKIE_SECURE cannot be turned off"),
+        ({"PUBLIC_URL": "http://settle.example.com"}, "PUBLIC_URL=.*https://"),
+        ({"PUBLIC_URL": ""}, "PUBLIC_URL"),
+    ],
+)
+def test_production_refuses_clear_text_and_weak_keys(env, says):
+    """Production refuses a short key, insecure cookies and an http PUBLIC_URL, saying what to
+    change."""
+    with pytest.raises(ConfigError, match=says):
+        validate(_config(**{**PRODUCTION, **env}))
+
+
+def test_production_cookies_cannot_be_made_insecure_by_an_override():
+    """An override (as create_app takes) cannot switch secure cookies off in production either."""
+    config = {**_config(**PRODUCTION), "SESSION_COOKIE_SECURE": False}
+    with pytest.raises(ConfigError, match="SESSION_COOKIE_SECURE"):
+        validate(config)
+
+
+def test_production_sends_smtp_credentials_only_over_tls():
+    """An SMTP password over a plain connection is refused; STARTTLS or implicit TLS pass."""
+    credentials = {**PRODUCTION, "SMTP_USERNAME": "settle", "SMTP_PASSWORD": "x"}
+    with pytest.raises(ConfigError, match="SMTP_STARTTLS=1 or SMTP_SSL=1"):
+        validate(_config(**credentials))
+    validate(_config(**credentials, SMTP_STARTTLS="1"))
+    validate(_config(**credentials, SMTP_SSL="1"))
+
+
+def test_implicit_tls_defaults_to_port_465_and_excludes_starttls():
+    """SMTP_SSL uses port 465 unless SMTP_PORT says otherwise; with SMTP_STARTTLS it is refused."""
+    assert _config(SMTP_SSL="1")["SMTP_PORT"] == 465
+    assert _config(SMTP_SSL="1", SMTP_PORT="2465")["SMTP_PORT"] == 2465
+    assert _config()["SMTP_PORT"] == 25
+    with pytest.raises(ConfigError, match="not both"):
+        validate(_config(SMTP_SSL="1", SMTP_STARTTLS="1"))
+
+
+@pytest.mark.parametrize(
+    ("env", "says"),
+    [
+        ({"SESSION_MAX_HOURS": "0"}, "SESSION_MAX_HOURS='0'"),
+        ({"SESSION_MAX_HOURS": "twelve"}, "SESSION_MAX_HOURS"),
+        ({"TRUSTED_PROXIES": "-1"}, "TRUSTED_PROXIES='-1'"),
+        ({"TRUSTED_PROXIES": "yes"}, "TRUSTED_PROXIES"),
+    ],
+)
+def test_numeric_hardening_settings_are_validated(env, says):
+    """A session lifetime under an hour or a proxy count that is not a whole number is refused."""
+    with pytest.raises(ConfigError, match=says):
+        _config(**env)
+
+
+def test_session_lifetime_and_proxies_are_read():
+    """SESSION_MAX_HOURS and TRUSTED_PROXIES are read from the environment."""
+    config = _config(SESSION_MAX_HOURS="8", TRUSTED_PROXIES="2")
+    assert config["SESSION_MAX_LIFETIME"] == timedelta(hours=8)
+    assert config["TRUSTED_PROXIES"] == 2
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,15 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, UniqueConstraint, false
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.dbtypes import UTCDateTime, enum_column
@@ -49,6 +57,9 @@ class User(UserMixin, Model):
     is_active_account: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Copied into the session at sign-in; raising it ends every session the user has
+    # (sign-out, password change, deactivation, "sign out everywhere"): portal/auth/sessions.py.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     borrower_profile: Mapped[BorrowerProfile | None] = relationship(
         back_populates="user", uselist=False

@@ -19,7 +19,10 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from portal.audit.services import record as audit
 from portal.auth.forms import EmptyForm, LoginForm
-from portal.auth.services import authenticate, user_by_email
+from portal.auth.models import Role
+from portal.auth.permissions import role_required
+from portal.auth.services import authenticate, sign_out_everywhere, user_by_email
+from portal.auth.sessions import end_all_sessions, session_fields
 from portal.extensions import db, limiter
 from portal.timeutil import utcnow
 
@@ -81,7 +84,7 @@ def login():
         next_url = _safe_next(request.args.get("next"))
         _fresh_session(keep_lang=session.get("lang"))  # no session fixation
         login_user(user)
-        session["last_seen"] = now.isoformat()
+        session.update(session_fields(user, now=now), last_seen=now.isoformat())
         audit(
             "auth.login",
             now=now,
@@ -111,9 +114,48 @@ def logout():
         object_id=current_user.id,
         ip_address=request.remote_addr,
     )
+    end_all_sessions(current_user)  # copies of the cookie stop working too
     db.session.commit()
+    _sign_out_here()
+    flash(_("You have signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+def _sign_out_here() -> None:
     language = current_user.locale or session.get("lang")
     logout_user()
     _fresh_session(keep_lang=language)  # the sign-in page stays in the user's language
-    flash(_("You have signed out."), "info")
+
+
+@bp.post("/sign-out-everywhere")
+@role_required(*Role)
+def sign_out_everywhere_self():
+    """End all of one's own sessions: this browser, and any other device or copied cookie."""
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        flash(_("Your form expired. Please try again."), "warning")
+        return redirect(landing_url(current_user))
+    sign_out_everywhere(
+        current_user.id, actor_id=current_user.id, now=utcnow(), ip_address=request.remote_addr
+    )
+    db.session.commit()
+    _sign_out_here()
+    flash(_("You have signed out on every device."), "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.post("/users/<int:user_id>/sign-out-everywhere")
+@role_required(Role.ADMIN)
+def sign_out_user_everywhere(user_id: int):
+    """An admin ends every session of a borrower or staff member (e.g. a lost phone)."""
+    target = _safe_next(request.form.get("next")) or url_for("staff.home")
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        flash(_("Your form expired. Please try again."), "warning")
+        return redirect(target, code=303)
+    user = sign_out_everywhere(
+        user_id, actor_id=current_user.id, now=utcnow(), ip_address=request.remote_addr
+    )
+    db.session.commit()
+    flash(_("%(name)s is signed out on every device.", name=user.name), "success")
+    return redirect(target, code=303)

@@ -8,7 +8,10 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 
+from portal.audit.services import record as audit
 from portal.auth.models import BorrowerProfile, Channel, ContactPreference, Role, User
+from portal.auth.sessions import end_all_sessions
+from portal.domain import NotFound
 from portal.extensions import db
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
@@ -41,6 +44,38 @@ def authenticate(email: str, password: str, *, now: datetime) -> User | None:
         user.password_hash = hash_password(password)
     user.last_login_at = now
     db.session.flush()
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    """Give ``user`` a new password and end every session signed in with the old one."""
+    user.password_hash = hash_password(password)
+    end_all_sessions(user)
+
+
+def deactivate_user(user: User) -> None:
+    """Refuse the account from now on: no sign-in, and its open sessions end."""
+    user.is_active_account = False
+    end_all_sessions(user)
+
+
+def sign_out_everywhere(
+    user_id: int, *, actor_id: int, now: datetime, ip_address: str | None
+) -> User:
+    """End every session of user ``user_id`` (for oneself or by an admin), audited as
+    ``auth.sessions_ended``. Raises NotFound for an unknown id; flushes, caller commits."""
+    user = user_by_id(user_id)
+    if user is None:
+        raise NotFound()
+    end_all_sessions(user)
+    audit(
+        "auth.sessions_ended",
+        now=now,
+        actor_id=actor_id,
+        object_type="user",
+        object_id=user.id,
+        ip_address=ip_address,
+    )
     return user
 
 

@@ -29,7 +29,7 @@ def test_demo_borrower_signs_in_reads_chinese_switches_to_english_and_signs_out(
     page.get_by_role("link", name=re.compile("LN-DEMO-0001")).click()
     expect(page.get_by_test_id("schedule")).to_contain_text("Overdue")
 
-    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign out", exact=True).click()
     expect(page).to_have_url(f"{live_server}/login")
     expect(page.get_by_role("alert")).to_contain_text("You have signed out")
     page.goto(f"{live_server}/")

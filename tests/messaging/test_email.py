@@ -392,3 +392,53 @@ def test_wrong_smtp_password_is_a_retried_failure(app_ctx, make_user, certificat
         assert report.failed == 1
         assert "SMTP login refused: 535" in (row.last_error or "")
         assert tls.messages == []
+
+
+# aiosmtpd cannot see implicit TLS as TLS: the test server requires AUTH without it and warns.
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_implicit_tls_sends_over_tls_and_logs_in_after_the_handshake(
+    app_ctx, make_user, certificate
+):
+    """With SMTP_SSL the connection is TLS from the first byte (port 465 style), the server's
+    certificate is verified, and the password only crosses the encrypted connection."""
+    from aiosmtpd.controller import Controller
+
+    from tests.messaging.smtp import SmtpSink
+
+    logins = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        encrypted = server.transport.get_extra_info("ssl_object") is not None
+        logins.append((auth_data.login, encrypted))
+        return AuthResult(success=auth_data.password == b"s3cret", handled=False)
+
+    sink = SmtpSink(port=free_port())
+    controller = Controller(
+        sink,
+        hostname=HOST,
+        port=sink.port,
+        ssl_context=_server_tls(certificate),
+        authenticator=authenticator,
+        auth_required=True,
+        # aiosmtpd only counts STARTTLS as TLS; the authenticator checks the socket itself.
+        auth_require_tls=False,
+    )
+    controller.start()
+    try:
+        app_ctx.config.update(
+            SMTP_HOST=HOST,
+            SMTP_PORT=sink.port,
+            SMTP_SSL=True,
+            SMTP_CA_FILE=str(certificate[0]),
+            SMTP_USERNAME="settle",
+            SMTP_PASSWORD="s3cret",  # noqa: S105 - test credential
+        )
+        message = queue_email(make_user(Role.BORROWER, locale="en").id, NOW)
+        report = dispatch_due(at(NOW))
+    finally:
+        controller.stop()
+
+    assert report.sent == 1, reload(message).last_error
+    assert len(sink.messages) == 1
+    assert logins == [(b"settle", True)]
+    assert reload(message).status is MessageStatus.SENT

@@ -8,9 +8,10 @@ Contract of :class:`SmtpEmailChannel` (one instance serves one batch, see dispat
   or TLS trouble, which the dispatcher retries with backoff.
 - The envelope recipient is always ``message.recipient``, never an address parsed back out of a
   header, so a borrower's name cannot redirect an email.
-- With ``SMTP_STARTTLS`` the connection is upgraded before anything else is said, the server's
-  certificate is verified (against ``SMTP_CA_FILE`` if set, else the system store) and there is
-  no fallback to plain text; credentials are only sent after that.
+- With ``SMTP_STARTTLS`` the connection is upgraded before anything else is said, and with
+  ``SMTP_SSL`` it is TLS from the first byte; either way the server's certificate is verified
+  (against ``SMTP_CA_FILE`` if set, else the system store), there is no fallback to plain text,
+  and credentials are only sent after that.
 - If the server cannot be reached, the rest of the batch fails at once with the same reason
   instead of waiting ``SMTP_TIMEOUT`` per message; ``close()`` forgets it for the next batch.
 """
@@ -53,6 +54,14 @@ class _SMTP(smtplib.SMTP):
         return super().connect(host, port, source_address)
 
 
+class _SMTPSSL(smtplib.SMTP_SSL):
+    """The same for implicit TLS (``SMTP_SSL``): the handshake checks the host connected to."""
+
+    def connect(self, host="localhost", port=0, source_address=None):
+        self._host = host
+        return super().connect(host, port, source_address)
+
+
 class SmtpEmailChannel:
     """One SMTP connection per batch; reconnects once if the server dropped it."""
 
@@ -62,6 +71,7 @@ class SmtpEmailChannel:
         self.username = config["SMTP_USERNAME"]
         self.password = config["SMTP_PASSWORD"]
         self.starttls = config["SMTP_STARTTLS"]
+        self.implicit_tls = config.get("SMTP_SSL", False)
         self.ca_file = config.get("SMTP_CA_FILE") or None
         self.mail_from = config["MAIL_FROM"]
         self.envelope_from = parseaddr(self.mail_from)[1]
@@ -87,11 +97,15 @@ class SmtpEmailChannel:
     def _connect(self) -> smtplib.SMTP:
         if self._unreachable is not None:
             raise DeliveryError(self._unreachable)
-        smtp = _SMTP(timeout=self.timeout)
+        smtp: smtplib.SMTP
+        if self.implicit_tls:
+            smtp = _SMTPSSL(timeout=self.timeout, context=self._tls_context())
+        else:
+            smtp = _SMTP(timeout=self.timeout)
         try:
             smtp.connect(self.host, self.port)
             if self.starttls:
-                smtp.starttls(context=ssl.create_default_context(cafile=self.ca_file))
+                smtp.starttls(context=self._tls_context())
             if self.username:
                 smtp.login(self.username, self.password)
         except BaseException as error:
@@ -104,6 +118,9 @@ class SmtpEmailChannel:
                 raise
             raise DeliveryError(self._unreachable) from error
         return smtp
+
+    def _tls_context(self) -> ssl.SSLContext:
+        return ssl.create_default_context(cafile=self.ca_file)
 
     def send(self, message: Message, borrower: BorrowerContext) -> str | None:
         if not message.recipient:
