@@ -28,8 +28,7 @@ from werkzeug.routing import BuildError
 
 from portal.auth.models import Role
 from portal.auth.permissions import role_required
-from portal.collections import forms
-from portal.collections.cases import labels
+from portal.collections import forms, labels
 from portal.collections.cases.access import CaseNotOpen
 from portal.collections.cases.assignment import NotACollector, active_collectors, reassign_case
 from portal.collections.cases.display import borrower_time, since

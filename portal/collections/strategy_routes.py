@@ -28,7 +28,7 @@ from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
 from portal.auth.models import Role
 from portal.auth.permissions import role_required
-from portal.collections.reports import stage_label
+from portal.collections.labels import stage_label
 from portal.collections.strategy import (
     CHANNELS,
     InvalidStrategy,
@@ -40,8 +40,8 @@ from portal.collections.strategy import (
     strategy_history,
 )
 from portal.extensions import db
+from portal.messaging.labels import CHANNEL_LABELS
 from portal.messaging.purposes import PURPOSES
-from portal.messaging.staff.labels import CHANNEL_LABELS
 from portal.timeutil import utcnow
 
 bp = Blueprint("collections_strategy", __name__, url_prefix="/staff/collections/strategy")

@@ -59,6 +59,15 @@ CATEGORY_LABELS = {
     "false_legal_claim": _l("False legal claims"),
     "third_party_disclosure": _l("Disclosure to third parties"),
 }
+RELATIONSHIP_LABELS = {
+    "spouse": _l("Spouse or partner"),
+    "parent": _l("Parent"),
+    "child": _l("Son or daughter"),
+    "sibling": _l("Brother or sister"),
+    "relative": _l("Other relative"),
+    "friend": _l("Friend"),
+    "colleague": _l("Colleague"),
+}
 THIRD_PARTY_MODES = {
     "emergency_contacts_when_unreachable": _l(
         "Emergency contacts, only when the borrower is unreachable"

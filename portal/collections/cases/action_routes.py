@@ -17,8 +17,7 @@ from flask_wtf import FlaskForm
 
 from portal.auth.models import Channel
 from portal.auth.permissions import role_required
-from portal.collections import forms
-from portal.collections.cases import labels
+from portal.collections import forms, labels
 from portal.collections.cases.access import CaseNotOpen, authorized_case, borrower_timezone
 from portal.collections.cases.actions import (
     CallRefused,

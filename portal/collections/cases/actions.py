@@ -16,8 +16,8 @@ from sqlalchemy import select
 from portal.audit.services import record as audit
 from portal.auth.models import Channel, User
 from portal.collections.cases.access import authorized_case, borrower_timezone, lock_open_case
-from portal.collections.cases.labels import MESSAGE_PURPOSES
 from portal.collections.cases.promises import PromiseRefused, check_promise, insert_promise
+from portal.collections.labels import MESSAGE_PURPOSES
 from portal.collections.models import CaseNote, CollectionCase, PromiseToPay
 from portal.domain import DomainError
 from portal.extensions import db

@@ -19,6 +19,7 @@ from sqlalchemy.orm import aliased
 
 from portal.audit.services import record as audit
 from portal.auth.models import Role, User
+from portal.collections.labels import bucket_label, stage_label
 from portal.collections.models import CaseStatus, CollectionCase
 from portal.extensions import db
 from portal.loans.models import Loan
@@ -242,13 +243,13 @@ def _csv_chunk(rows: Sequence, decimals: _Decimals) -> str:
                 _text(row.loan_reference),
                 _text(row.borrower_name),
                 row.days_past_due,
-                _text(row.bucket),
+                _text(bucket_label(row.bucket)),
                 decimals(row.overdue_principal, row.currency),
                 decimals(row.overdue_interest, row.currency),
                 decimals(row.overdue_fee, row.currency),
                 decimals(row.overdue_total, row.currency),
                 row.currency,
-                row.stage,
+                stage_label(row.stage),
                 _text(row.collector_name),
                 row.last_contact_at.isoformat(timespec="seconds") if row.last_contact_at else "",
             ]
