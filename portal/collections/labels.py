@@ -41,7 +41,9 @@ LEGAL_STATUS_LABELS = {
     LegalStatus.APPROVED.value: _l("Legal approved"),
     LegalStatus.REJECTED.value: _l("Legal rejected"),
 }
-LEGAL_DECISION_LABELS = {"approved": _l("approved"), "rejected": _l("rejected")}
+LEGAL_DECISION_LABELS = {"approved": _l("Approved"), "rejected": _l("Rejected")}
+# An agency placement's status: the system writes these two; the agency's updates are typed.
+AGENCY_STATUS_LABELS = {"placed": _l("Placed"), "recalled": _l("Recalled")}
 
 CALL_OUTCOME_LABELS = {
     CallOutcome.CONNECTED.value: _l("Reached the borrower"),
@@ -136,6 +138,8 @@ RULE_LABELS = {
     "call_attempts_per_7_days": _l("limit of call attempts in 7 days reached"),
     "content_check": _l("the message contains prohibited wording"),
 }
+# A case without a contact (portal/collections/metrics.py): the same words on every page.
+NEVER_CONTACTED = _l("Never contacted")
 PRIORITY_LABELS = {
     0: _l("Promise due today"),
     1: _l("Callback due"),

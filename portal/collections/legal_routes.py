@@ -36,8 +36,8 @@ from portal.auth.permissions import role_required
 from portal.collections.legal import forms, services
 from portal.collections.legal.access import Actor
 from portal.collections.legal.agency import (
-    EXPORT_HEADER,
     active_placement_rows,
+    export_header,
     place_with_agency,
     recall_placement,
     record_agency_update,
@@ -278,7 +278,7 @@ def placements_csv():
     db.session.commit()
 
     def lines() -> Iterator[str]:
-        yield "\ufeff" + _csv_line(EXPORT_HEADER)
+        yield "\ufeff" + _csv_line(export_header())
         for row in active_placement_rows():
             yield _csv_line(row)
 

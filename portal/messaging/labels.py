@@ -80,6 +80,28 @@ RULEBOOK_NAMES = {
 }
 
 
+# Purposes of messages that have no template (portal/messaging/purposes.py has the others).
+UNTEMPLATED_PURPOSE_LABELS = {"collection_call": _l("Collection call")}
+
+
+def purpose_label(code: str | None) -> str:
+    """A message's purpose in words, e.g. ``overdue_stage_1`` -> "Overdue notice (stage 1)"."""
+    from portal.messaging.purposes import PURPOSES
+
+    if not code:
+        return ""
+    if code in PURPOSES:
+        return str(PURPOSES[code].label)
+    return str(UNTEMPLATED_PURPOSE_LABELS.get(code, code))
+
+
+def locale_label(code: str | None) -> str:
+    """A language code in words, each language named in itself: ``en`` -> "English"."""
+    from portal.i18n import LANGUAGE_NAMES
+
+    return LANGUAGE_NAMES.get(code or "", code or "—")
+
+
 def label(table: dict, code: str) -> str:
     """The translated label of ``code`` in ``table``, or the code itself if it has none."""
     return str(table.get(code, code))

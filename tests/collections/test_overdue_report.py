@@ -16,7 +16,7 @@ from portal.auth.models import Role
 from portal.collections.models import CaseStatus, CollectionCase
 from portal.extensions import db
 from portal.loans.models import Loan
-from tests.collections.runs import record_run
+from tests.collections.runs import record_contact, record_run
 from tests.conftest import login, page_text
 
 URL = "/staff/reports/overdue"
@@ -77,9 +77,10 @@ def add_case(app, make_user, make_loan):
                     currency=currency,
                     strategy_version=0,
                     assigned_to=assigned_to,
-                    last_contact_at=last_contact_at,
                 )
             )
+            if last_contact_at is not None:
+                record_contact(borrower_id, last_contact_at)
             db.session.commit()
             return db.session.get(Loan, loan_id).reference
 

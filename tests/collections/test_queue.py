@@ -21,7 +21,7 @@ from portal.collections.models import (
 )
 from portal.extensions import db
 from portal.messaging.models import PortalSetting
-from tests.collections.runs import record_run
+from tests.collections.runs import record_contact, record_run
 from tests.conftest import csrf_token, login, page_text
 
 # 10:00 in Shanghai on Saturday 28 November 2026: inside every rulebook's contact window.
@@ -70,7 +70,6 @@ def make_case(
             currency="CNY",
             strategy_version=0,
             assigned_to=assigned_to,
-            last_contact_at=last_contact_at,
             callback_at=callback_at,
         )
         db.session.add(case)
@@ -86,6 +85,8 @@ def make_case(
                     status=PromiseStatus.PENDING,
                 )
             )
+        if last_contact_at is not None:
+            record_contact(borrower_id, last_contact_at)
         db.session.commit()
         return case.id
 
@@ -106,16 +107,18 @@ def test_queue_orders_by_priority_and_shows_each_reason(
     freeze(monkeypatch, NOW)
     collector = make_user(Role.COLLECTOR, locale="en")
 
-    def case(**kwargs) -> int:
-        loan_id = make_loan(borrower.id)
+    def case(own_borrower: bool = False, **kwargs) -> int:
+        # A contact is with a person: cases ordered by last contact need borrowers of their own.
+        borrower_id = make_user(locale="en", name="Li Lei").id if own_borrower else borrower.id
+        loan_id = make_loan(borrower_id)
         return make_case(
-            app, borrower_id=borrower.id, loan_id=loan_id, assigned_to=collector.id, **kwargs
+            app, borrower_id=borrower_id, loan_id=loan_id, assigned_to=collector.id, **kwargs
         )
 
     future_callback = case(overdue=300, callback_at=NOW + timedelta(hours=1))
-    contact_recent = case(overdue=5_000, dpd=20, last_contact_at=NOW - timedelta(days=1))
-    contact_old = case(overdue=5_000, dpd=20, last_contact_at=NOW - timedelta(days=10))
-    never_contacted = case(overdue=5_000, dpd=20)
+    contact_recent = case(True, overdue=5_000, dpd=20, last_contact_at=NOW - timedelta(days=1))
+    contact_old = case(True, overdue=5_000, dpd=20, last_contact_at=NOW - timedelta(days=10))
+    never_contacted = case(True, overdue=5_000, dpd=20)
     more_days = case(overdue=5_000, dpd=40)
     biggest = case(overdue=9_000, dpd=5)
     callback = case(overdue=200, callback_at=NOW - timedelta(hours=1))
@@ -142,7 +145,7 @@ def test_queue_orders_by_priority_and_shows_each_reason(
     assert "Promise due today" in text
     assert "¥50.00 promised for today" in text
     assert "Callback due" in text
-    assert "never contacted" in text
+    assert "Never contacted" in text
     assert "last contact 1 day ago" in text
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import aliased
 
 from portal.auth.models import Role, User
+from portal.collections.metrics import last_contact_at
 from portal.collections.models import CaseStatus, CollectionCase, PromiseStatus, PromiseToPay
 from portal.extensions import db
 from portal.loans.models import Loan
@@ -85,6 +86,7 @@ def queue_page(
         else_=BY_AMOUNT,
     )
     overdue = c.overdue_principal + c.overdue_interest + c.overdue_fee
+    last_contact = last_contact_at(c.borrower_id)
     query = (
         select(
             c.id,
@@ -97,7 +99,7 @@ def queue_page(
             c.days_past_due,
             overdue.label("overdue"),
             c.currency,
-            c.last_contact_at,
+            last_contact.label("last_contact_at"),
             c.callback_at,
             promise_today.label("promise_minor"),
             priority.label("priority"),
@@ -120,8 +122,8 @@ def queue_page(
             priority,
             overdue.desc(),
             c.days_past_due.desc(),
-            case((c.last_contact_at.is_(None), 0), else_=1),
-            c.last_contact_at,
+            case((last_contact.is_(None), 0), else_=1),
+            last_contact,
             c.id,
         )
         .limit(page_size)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import aliased
 from portal.audit.services import record as audit
 from portal.auth.models import Role, User
 from portal.collections.labels import bucket_label, stage_label
+from portal.collections.metrics import last_contact_at
 from portal.collections.models import CaseStatus, CollectionCase
 from portal.extensions import db
 from portal.loans.models import Loan
@@ -90,7 +91,7 @@ ROW_COLUMNS = (
     _case.currency,
     _case.stage,
     Collector.name.label("collector_name"),
-    _case.last_contact_at,
+    last_contact_at(_case.borrower_id).label("last_contact_at"),
 )
 
 
