@@ -277,8 +277,10 @@ def placements_csv():
     record_export(**context)
     db.session.commit()
 
+    header = export_header()  # translated now: the stream runs after the request's session
+
     def lines() -> Iterator[str]:
-        yield "\ufeff" + _csv_line(export_header())
+        yield "\ufeff" + _csv_line(header)
         for row in active_placement_rows():
             yield _csv_line(row)
 
