@@ -27,6 +27,7 @@ from portal.collections.models import (
 from portal.messaging import labels as messaging_labels
 from portal.messaging.models import CallOutcome, HoldReason
 
+label = messaging_labels.label  # one lookup for every table, collections' and messaging's
 MESSAGE_STATUS_LABELS = messaging_labels.STATUS_LABELS
 RELATIONSHIP_LABELS = messaging_labels.RELATIONSHIP_LABELS
 
@@ -145,13 +146,6 @@ PRIORITY_LABELS = {
     1: _l("Callback due"),
     2: _l("Overdue amount"),
 }
-
-
-def label(table: dict, code: str | None) -> str:
-    """The translated label of ``code`` in ``table``, or the code itself if it has none."""
-    if code is None:
-        return ""
-    return str(table.get(code, code))
 
 
 def stage_label(number: int | None) -> str:

@@ -102,6 +102,8 @@ def locale_label(code: str | None) -> str:
     return LANGUAGE_NAMES.get(code or "", code or "—")
 
 
-def label(table: dict, code: str) -> str:
+def label(table: dict, code: str | None) -> str:
     """The translated label of ``code`` in ``table``, or the code itself if it has none."""
+    if code is None:
+        return ""
     return str(table.get(code, code))
