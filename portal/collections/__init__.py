@@ -16,17 +16,16 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def contact_rule_helpers():
-        from flask_babel import lazy_gettext as _l
-
+        from portal.collections import labels
         from portal.messaging.contact_controls import contact_controls
         from portal.messaging.rulebooks import BUILT_IN
 
         return {
             "contact_controls_for": contact_controls,
             "rulebook_codes": list(BUILT_IN),
-            "hold_labels": {
-                "dispute": _l("Dispute"),
-                "complaint": _l("Complaint"),
-                "hardship_review": _l("Hardship review"),
-            },
+            "hold_labels": labels.HOLD_REASON_LABELS,
+            # collections' vocabulary (portal/collections/labels.py) on every page
+            "labels": labels,
+            "stage_label": labels.stage_label,
+            "bucket_label": labels.bucket_label,
         }

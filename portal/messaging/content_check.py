@@ -9,19 +9,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from portal.extensions import db
 from portal.messaging.models import ProhibitedTerm
 
 CATEGORIES = ("threat", "insult", "false_legal_claim", "third_party_disclosure")
-CATEGORY_LABELS = {
-    "threat": _l("threat"),
-    "insult": _l("insult"),
-    "false_legal_claim": _l("false legal claim"),
-    "third_party_disclosure": _l("disclosure to a third party"),
-}
 
 BUILT_IN_TERMS: dict[str, dict[str, tuple[str, ...]]] = {
     "zh_CN": {

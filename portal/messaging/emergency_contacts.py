@@ -22,19 +22,11 @@ from portal.audit.services import record as audit
 from portal.auth.models import BorrowerProfile
 from portal.domain import DomainError, NotFound
 from portal.extensions import db
+from portal.messaging.labels import RELATIONSHIP_LABELS as RELATIONSHIPS
 from portal.messaging.models import EmergencyContact
 
 MAX_CONTACTS = 3
 NAME_MAX = 120
-RELATIONSHIPS = {
-    "spouse": _l("Spouse or partner"),
-    "parent": _l("Parent"),
-    "child": _l("Son or daughter"),
-    "sibling": _l("Brother or sister"),
-    "relative": _l("Other relative"),
-    "friend": _l("Friend"),
-    "colleague": _l("Colleague"),
-}
 # "+", a country code that does not start with 0, and 7 to 14 more digits: 8 to 15 in all.
 _E164 = re.compile(r"^\+[1-9]\d{7,14}$")
 # What people type between digits; removed before the number is checked.

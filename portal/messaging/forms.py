@@ -35,9 +35,7 @@ from portal.config import SUPPORTED_LOCALES
 from portal.forms import choices, keep_text, strip
 from portal.i18n import LANGUAGE_NAMES
 from portal.messaging.content_check import CATEGORIES
-from portal.messaging.purposes import PURPOSES
-from portal.messaging.rulebooks import BUILT_IN
-from portal.messaging.staff.labels import (
+from portal.messaging.labels import (
     CATEGORY_LABELS,
     CHANNEL_LABELS,
     RULEBOOK_NAMES,
@@ -45,6 +43,8 @@ from portal.messaging.staff.labels import (
     TEMPLATE_CHANNELS,
     THIRD_PARTY_MODES,
 )
+from portal.messaging.purposes import PURPOSES
+from portal.messaging.rulebooks import BUILT_IN
 
 SUBJECT_MAX = 200  # the column's size
 BODY_TEXT_MAX = 20_000

@@ -15,7 +15,8 @@ from sqlalchemy.exc import IntegrityError
 from portal.auth.models import Channel
 from portal.domain import DomainError
 from portal.extensions import db
-from portal.messaging.content_check import CATEGORY_LABELS, find_violations
+from portal.messaging.content_check import find_violations
+from portal.messaging.labels import CATEGORY_LABELS
 from portal.messaging.models import MessageTemplate, TemplateVersion
 from portal.messaging.purposes import DEBT_VARIABLES, purpose
 from portal.messaging.rulebooks import ConcurrentEdit

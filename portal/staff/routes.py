@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template
+from flask_babel import gettext as _
 
 from portal.auth.permissions import staff_required
+from portal.collections.labels import bucket_label
 from portal.collections.strategy.services import current_strategy
 from portal.loans.services import portfolio_by_bucket
 from portal.timeutil import portfolio_today, utcnow
@@ -18,4 +20,9 @@ def home():
     today = portfolio_today(utcnow())
     # The same buckets as the collections run and reports: the strategy in force.
     buckets = portfolio_by_bucket(today, current_strategy().bucket_edges)
-    return render_template("staff/home.html", buckets=buckets, today=today)
+    chart = {
+        "labels": [bucket_label(row.bucket) for row in buckets],
+        "loans": [row.loans for row in buckets],
+        "label": _("Loans"),
+    }
+    return render_template("staff/home.html", buckets=buckets, chart=chart, today=today)

@@ -1,4 +1,4 @@
-// Bar chart of loans per delinquency bucket; data comes from a JSON block the server renders.
+// Bar chart of the number of loans per delinquency bucket (the table beside it has balances); data comes from a JSON block the server renders.
 (function () {
   const source = document.getElementById("bucket-data");
   const canvas = document.getElementById("bucket-chart");

@@ -8,10 +8,12 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 
+from portal.auth.models import Channel
 from portal.collections.models import (
     CaseStatus,
     CollectionCase,
@@ -20,6 +22,7 @@ from portal.collections.models import (
     PromiseToPay,
 )
 from portal.extensions import db
+from portal.messaging.models import CallOutcome, ContactKind, Message, MessageStatus
 
 # 10:00 in Shanghai on Saturday 28 November 2026: inside every rulebook's contact window.
 NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
@@ -65,7 +68,6 @@ def make_case(
             currency="CNY",
             strategy_version=0,
             assigned_to=assigned_to,
-            last_contact_at=last_contact_at,
             callback_at=callback_at,
         )
         db.session.add(case)
@@ -81,6 +83,8 @@ def make_case(
                     status=PromiseStatus.PENDING,
                 )
             )
+        if last_contact_at is not None:
+            record_contact(borrower_id, last_contact_at)
         db.session.commit()
         return case.id
 
@@ -99,3 +103,31 @@ def record_run(as_of: date) -> None:
         )
     )
     db.session.flush()
+
+
+def record_contact(
+    borrower_id: int,
+    at: datetime,
+    *,
+    channel: Channel = Channel.PORTAL,
+    status: MessageStatus = MessageStatus.SENT,
+    call_outcome: CallOutcome | None = None,
+) -> Message:
+    """A message to the borrower as the outbox or a logged call leaves it (flushes); by default
+    a portal notice made visible at ``at``, which counts as a contact."""
+    message = Message(
+        idempotency_key=uuid.uuid4().hex,
+        borrower_id=borrower_id,
+        purpose="overdue_stage_1" if channel is not Channel.PHONE else "collection_call",
+        kind=ContactKind.COLLECTION,
+        channel=channel,
+        locale="en",
+        status=status,
+        not_before=at,
+        sent_at=at if status in (MessageStatus.SENT, MessageStatus.DELIVERED) else None,
+        call_outcome=call_outcome,
+        created_at=at,
+    )
+    db.session.add(message)
+    db.session.flush()
+    return message

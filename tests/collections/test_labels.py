@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from flask_babel import force_locale
 
-from portal.collections.cases.labels import transition_reason
+from portal.collections.labels import transition_reason
 
 
 @pytest.mark.parametrize(

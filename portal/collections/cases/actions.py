@@ -16,14 +16,14 @@ from sqlalchemy import select
 from portal.audit.services import record as audit
 from portal.auth.models import Channel, User
 from portal.collections.cases.access import authorized_case, borrower_timezone, lock_open_case
-from portal.collections.cases.labels import MESSAGE_PURPOSES
 from portal.collections.cases.promises import PromiseRefused, check_promise, insert_promise
+from portal.collections.labels import MESSAGE_PURPOSES
 from portal.collections.models import CaseNote, CollectionCase, PromiseToPay
 from portal.domain import DomainError
 from portal.extensions import db
 from portal.messaging.calls import CallNotAllowed, log_call
 from portal.messaging.guard import Decision
-from portal.messaging.models import CallOutcome, ContactDecisionRecord, Message, MessageStatus
+from portal.messaging.models import CallOutcome, ContactDecisionRecord, Message
 from portal.messaging.notices import send_overdue_notice
 
 NOTE_MAX = 2000
@@ -97,8 +97,8 @@ def log_case_call(
     ip_address: str | None = None,
 ) -> CallResult:
     """Log a call through the contact-rules guard; a PROMISE_TO_PAY outcome also records the
-    promise (its rules are checked first). Sets ``last_contact_at`` and clears a callback that
-    was due. Audits ``case.call_logged``.
+    promise (its rules are checked first). Clears a callback that was due (a connected call
+    counts as a contact: portal/collections/metrics.py). Audits ``case.call_logged``.
 
     Raises CallRefused when the guard does not allow the call now (the caller must roll back:
     nothing may be kept), MissingPromise or another PromiseRefused, and the access errors.
@@ -127,7 +127,6 @@ def log_case_call(
         promise = insert_promise(
             case, amount_minor=amount, promised_on=day, now=now, actor_id=viewer.id
         )
-    case.last_contact_at = now
     if case.callback_at is not None and case.callback_at <= now:
         case.callback_at = None  # the call answers the callback that was due
     details: dict = {"message_id": call.id, "outcome": outcome.value}
@@ -170,8 +169,9 @@ def send_case_message(
 
     The result says queued, deferred (``not_before`` later than now) or blocked (``blocked_rule``);
     the same purpose and channel twice on one local day returns the first message (``repeated``).
-    A queued message sets ``last_contact_at``. Audits ``case.message_sent``. Raises
-    UnknownMessageChoice, TemplateMissing, RenderFailed and the access errors.
+    A queued message is not yet a contact (portal/collections/metrics.py). Audits
+    ``case.message_sent``. Raises UnknownMessageChoice, TemplateMissing, RenderFailed and the
+    access errors.
     """
     if purpose_code not in MESSAGE_PURPOSES or channel not in MESSAGE_CHANNELS:
         raise UnknownMessageChoice()
@@ -180,8 +180,6 @@ def send_case_message(
         case.loan_id, channel=channel, now=now, purpose_code=purpose_code, actor_id=viewer.id
     )
     repeated = message is not None and message.created_at != now  # written on an earlier try
-    if message is not None and not repeated and message.status is MessageStatus.QUEUED:
-        case.last_contact_at = now
     details: dict = {"purpose": purpose_code, "channel": channel.value}
     rule = None
     if message is None:

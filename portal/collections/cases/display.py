@@ -15,8 +15,8 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from portal.collections.cases.actions import CallRefused, MessageResult
-from portal.collections.cases.labels import rule_label
 from portal.collections.cases.promises import PromiseAboveBalance
+from portal.collections.labels import rule_label
 from portal.domain import DomainError
 from portal.messaging.models import MessageStatus
 from portal.money import format_money

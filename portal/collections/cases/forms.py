@@ -25,7 +25,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from portal.collections.cases.actions import NOTE_MAX
 from portal.collections.cases.assessments import TEXT_MAX
-from portal.collections.cases.labels import (
+from portal.collections.labels import (
     ARREARS_REASON_LABELS,
     CALL_OUTCOME_LABELS,
     MESSAGE_CHANNEL_LABELS,

@@ -12,7 +12,8 @@ from flask_wtf import FlaskForm
 from werkzeug.routing import BuildError
 
 from portal.auth.models import Role
-from portal.collections.cases import forms, labels
+from portal.collections import labels
+from portal.collections.cases import forms
 from portal.collections.cases.assignment import active_collectors
 from portal.collections.cases.display import borrower_time, since
 from portal.collections.cases.profile import case_view

@@ -16,6 +16,7 @@ from sqlalchemy.orm import aliased, selectinload
 from portal.audit.services import record as audit
 from portal.auth.models import BorrowerProfile, User
 from portal.collections.cases.access import authorized_case
+from portal.collections.metrics import last_contact_at
 from portal.collections.models import CollectionCase
 from portal.domain import DomainError
 from portal.extensions import db
@@ -50,6 +51,7 @@ class CaseView:
     loans: list[LoanView]
     borrower_today: date
     emergency_contacts: list[EmergencyContact]
+    last_contact_at: datetime | None  # as portal/collections/metrics.py defines a contact
 
     @property
     def case_loan(self) -> LoanView:
@@ -77,8 +79,8 @@ def case_view(case_id: int, *, viewer: User, now: datetime) -> CaseView:
     the borrower's local date. A fixed number of queries. Raises the access errors."""
     case = authorized_case(case_id, viewer)
     collector = aliased(User)
-    borrower, profile, collector_name = db.session.execute(
-        select(User, BorrowerProfile, collector.name)
+    borrower, profile, collector_name, last_contact = db.session.execute(
+        select(User, BorrowerProfile, collector.name, last_contact_at(User.id))
         .join(BorrowerProfile, BorrowerProfile.user_id == User.id)
         .outerjoin(collector, collector.id == case.assigned_to)
         .where(User.id == case.borrower_id)
@@ -98,6 +100,7 @@ def case_view(case_id: int, *, viewer: User, now: datetime) -> CaseView:
         loans=[LoanView(loan, loan_position(loan, today)) for loan in loans],
         borrower_today=today,
         emergency_contacts=active_contacts(case.borrower_id),
+        last_contact_at=last_contact,
     )
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import aliased
 
 from portal.auth.models import Role, User
+from portal.collections.metrics import last_contact_at
 from portal.collections.models import CaseStatus, CollectionCase, PromiseStatus, PromiseToPay
 from portal.extensions import db
 from portal.loans.models import Loan
@@ -80,6 +81,7 @@ def _queue_query(viewer: User, now: datetime, today: date, collector: CollectorF
         else_=BY_AMOUNT,
     )
     overdue = c.overdue_principal + c.overdue_interest + c.overdue_fee
+    last_contact = last_contact_at(c.borrower_id)
     query = (
         select(
             c.id,
@@ -92,7 +94,7 @@ def _queue_query(viewer: User, now: datetime, today: date, collector: CollectorF
             c.days_past_due,
             overdue.label("overdue"),
             c.currency,
-            c.last_contact_at,
+            last_contact.label("last_contact_at"),
             c.callback_at,
             promise_today.label("promise_minor"),
             priority.label("priority"),
@@ -113,8 +115,8 @@ def _queue_query(viewer: User, now: datetime, today: date, collector: CollectorF
         priority,
         overdue.desc(),
         c.days_past_due.desc(),
-        case((c.last_contact_at.is_(None), 0), else_=1),
-        c.last_contact_at,
+        case((last_contact.is_(None), 0), else_=1),
+        last_contact,
         c.id,
     )
 

@@ -32,7 +32,8 @@ from flask_wtf import FlaskForm
 
 from portal.auth.models import Channel, Role
 from portal.auth.permissions import role_required
-from portal.collections.cases import forms, labels
+from portal.collections import labels
+from portal.collections.cases import forms
 from portal.collections.cases.access import CaseNotOpen, authorized_case, borrower_timezone
 from portal.collections.cases.actions import (
     CallRefused,

@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.audit.services import record as audit
 from portal.auth.models import BorrowerProfile, User
 from portal.collections.cases.access import CaseNotOpen, authorized_case
+from portal.collections.labels import AGENCY_STATUS_LABELS, label
 from portal.collections.legal.access import Actor
 from portal.collections.legal.errors import (
     AgencyRequired,
@@ -167,21 +169,23 @@ def record_export(*, actor: Actor, now: datetime, ip_address: str | None) -> Non
     )
 
 
-EXPORT_HEADER = [
-    "case_id",
-    "loan_reference",
-    "borrower_name",
-    "phone",
-    "principal_overdue",
-    "interest_overdue",
-    "fees_overdue",
-    "total_overdue",
-    "currency",
-    "days_past_due",
-    "agency",
-    "status",
-    "placed_at_utc",
-]
+def export_header() -> list[str]:
+    """The export's column names, in the reader's language (like the overdue CSV's)."""
+    return [
+        _("Case ID"),
+        _("Loan reference"),
+        _("Borrower"),
+        _("Phone"),
+        _("Principal overdue"),
+        _("Interest overdue"),
+        _("Fees overdue"),
+        _("Total overdue"),
+        _("Currency"),
+        _("Days past due"),
+        _("Agency"),
+        _("Status"),
+        _("Placed at (UTC)"),
+    ]
 
 
 def active_placement_rows(batch_size: int = EXPORT_BATCH) -> Iterator[list]:
@@ -221,7 +225,7 @@ def active_placement_rows(batch_size: int = EXPORT_BATCH) -> Iterator[list]:
                 case.currency,
                 case.days_past_due,
                 placement.agency,
-                placement.status,
+                label(AGENCY_STATUS_LABELS, placement.status),
                 placement.placed_at.astimezone(UTC).isoformat(),
             ]
         last_id = batch[-1][0].id  # the identity map holds rows weakly: written rows are freed
@@ -237,4 +241,5 @@ def start_placements_export(
     """Audit the export (flushes) and return the CSV of active placements as a lazy stream, a
     row at a time. The caller commits the audit event before streaming."""
     record_export(actor=actor, now=now, ip_address=ip_address)
-    return stream_csv(EXPORT_HEADER, ([row] for row in active_placement_rows()))
+    header = export_header()  # translated now, in the request's language
+    return stream_csv(header, ([row] for row in active_placement_rows()))

@@ -21,12 +21,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from portal.audit.services import ChainVerification
 from portal.auth.models import BorrowerProfile, User
+from portal.collections.labels import EVIDENCE_ITEM_LABELS
 from portal.collections.models import CaseTransition, CollectionCase
 from portal.extensions import db
 from portal.loans.models import Installment, Loan, Payment, PaymentAllocation
@@ -34,12 +34,7 @@ from portal.messaging.models import ContactDecisionRecord, Message, MessageStatu
 from portal.timeutil import local_today
 
 ITEMS = ("loan_agreement", "statement_of_account", "contact_history", "audit_chain")
-ITEM_LABELS = {
-    "loan_agreement": _l("Loan agreement and consent record"),
-    "statement_of_account": _l("Statement of account"),
-    "contact_history": _l("Notices and contact attempts"),
-    "audit_chain": _l("Audit log verification"),
-}
+ITEM_LABELS = EVIDENCE_ITEM_LABELS
 ATTEMPTED = (MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.FAILED, MessageStatus.DEAD)
 
 

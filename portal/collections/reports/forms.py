@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from wtforms import Form, SelectChoice, SelectField, StringField
 
-from portal.collections.reports import stage_label
+from portal.collections.labels import bucket_label, stage_label
 from portal.collections.reports.overdue import SORTS, OverdueFilters
 from portal.forms import strip
 from portal.money import InvalidAmount, parse_amount
@@ -61,7 +61,10 @@ class OverdueFilterForm(Form):
     ):
         super().__init__(formdata)
         self.default_currency = default_currency
-        self.bucket.choices = [SelectChoice("", _l("Any bucket")), *map(SelectChoice, buckets)]
+        self.bucket.choices = [
+            SelectChoice("", _l("Any bucket")),
+            *(SelectChoice(b, bucket_label(b)) for b in buckets),
+        ]
         self.stage.choices = [
             SelectChoice("", _l("Any stage")),
             *[SelectChoice(str(n), stage_label(n)) for n in (1, 2, 3, 4)],

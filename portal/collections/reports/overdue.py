@@ -17,6 +17,8 @@ from sqlalchemy.orm import aliased
 
 from portal.audit.services import record as audit
 from portal.auth.models import Role, User
+from portal.collections.labels import bucket_label, stage_label
+from portal.collections.metrics import last_contact_at
 from portal.collections.models import CaseStatus, CollectionCase
 from portal.csvexport import stream_csv
 from portal.extensions import db
@@ -88,7 +90,7 @@ ROW_COLUMNS = (
     _case.currency,
     _case.stage,
     Collector.name.label("collector_name"),
-    _case.last_contact_at,
+    last_contact_at(_case.borrower_id).label("last_contact_at"),
 )
 
 
@@ -228,13 +230,13 @@ def _csv_row(row, decimals: _Decimals) -> list:
         row.loan_reference,
         row.borrower_name,
         row.days_past_due,
-        row.bucket,
+        bucket_label(row.bucket),
         decimals(row.overdue_principal, row.currency),
         decimals(row.overdue_interest, row.currency),
         decimals(row.overdue_fee, row.currency),
         decimals(row.overdue_total, row.currency),
         row.currency,
-        row.stage,
+        stage_label(row.stage),
         row.collector_name,
         row.last_contact_at.isoformat(timespec="seconds") if row.last_contact_at else "",
     ]

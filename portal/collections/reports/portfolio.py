@@ -24,7 +24,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Date, and_, case, cast, exists, func, or_, select, type_coerce
 from sqlalchemy.orm import aliased
 
-from portal.auth.models import Channel, Role, User
+from portal.auth.models import Role, User
+from portal.collections.metrics import is_contact
 from portal.collections.models import (
     CaseStatus,
     CollectionCase,
@@ -36,7 +37,7 @@ from portal.collections.models import (
 from portal.collections.strategy.services import current_strategy
 from portal.extensions import db
 from portal.loans.models import Payment
-from portal.messaging.models import Message, MessageStatus
+from portal.messaging.models import Message
 
 PERIOD_DAYS = (30, 90, 180, 365)
 DEFAULT_PERIOD_DAYS = 90
@@ -182,12 +183,10 @@ class _Totals:
 
 def _open_cases(totals: _Totals, buckets: dict[str, BucketRow], now: datetime) -> None:
     c = CollectionCase
+    # A contact as portal/collections/metrics.py defines it, within the window.
     contacted = exists().where(
         Message.borrower_id == c.borrower_id,
-        or_(
-            Message.status.in_([MessageStatus.SENT, MessageStatus.DELIVERED]),
-            Message.channel == Channel.PHONE,
-        ),
+        is_contact(),
         Message.sent_at >= now - CONTACT_WINDOW,
         Message.sent_at <= now,
     )

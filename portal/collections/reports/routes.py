@@ -26,7 +26,7 @@ from flask_login import current_user
 
 from portal.auth.models import Role
 from portal.auth.permissions import role_required
-from portal.collections.reports import stage_label
+from portal.collections.labels import bucket_label, stage_label
 from portal.collections.reports.forms import OverdueFilterForm
 from portal.collections.reports.overdue import filter_choices, overdue_page, start_overdue_export
 from portal.collections.reports.portfolio import (
@@ -111,7 +111,7 @@ def _charts(dashboard: Dashboard) -> dict:
     by_week = dashboard.period.by_week
     return {
         "buckets": {
-            "labels": [row.bucket for row in dashboard.buckets],
+            "labels": [bucket_label(row.bucket) for row in dashboard.buckets],
             "loans": [row.loans for row in dashboard.buckets],
             "label": _("Open cases"),
         },

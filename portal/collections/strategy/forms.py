@@ -25,8 +25,8 @@ from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
 from portal.collections.strategy.services import CHANNELS, Strategy, is_stage_purpose
 from portal.forms import strip
+from portal.messaging.labels import CHANNEL_LABELS
 from portal.messaging.purposes import PURPOSES
-from portal.messaging.staff.labels import CHANNEL_LABELS
 
 BUCKET_NAME_MAX = 20  # the size of the bucket columns the run writes
 SPARE_BUCKET_ROWS = 2

@@ -13,7 +13,7 @@ from flask_login import current_user
 
 from portal.auth.models import Role
 from portal.auth.permissions import role_required
-from portal.collections.reports import stage_label
+from portal.collections.labels import stage_label
 from portal.collections.strategy.forms import StrategyForm, offer_purpose
 from portal.collections.strategy.services import (
     InvalidStrategy,
@@ -23,7 +23,7 @@ from portal.collections.strategy.services import (
     strategy_history,
 )
 from portal.extensions import db
-from portal.messaging.staff.labels import CHANNEL_LABELS
+from portal.messaging.labels import CHANNEL_LABELS
 from portal.timeutil import utcnow
 
 bp = Blueprint("collections_strategy", __name__, url_prefix="/staff/collections/strategy")

@@ -9,15 +9,15 @@ from flask import render_template, request
 from portal.auth.models import Channel
 from portal.auth.permissions import staff_required
 from portal.messaging import forms  # a module import: forms imports our labels
-from portal.messaging.models import MessageStatus
-from portal.messaging.purposes import PURPOSES
-from portal.messaging.staff import bp
-from portal.messaging.staff.labels import (
+from portal.messaging.labels import (
     CHANNEL_LABELS,
     STATUS_BADGES,
     STATUS_COLOURS,
     STATUS_LABELS,
 )
+from portal.messaging.models import MessageStatus
+from portal.messaging.purposes import PURPOSES
+from portal.messaging.staff import bp
 from portal.messaging.staff.queries import MessageFilters, message_page, status_counts
 from portal.timeutil import utcnow
 

@@ -14,6 +14,7 @@ from portal.auth.models import Role
 from portal.auth.permissions import role_required
 from portal.extensions import db
 from portal.messaging import forms  # a module import: forms imports our labels
+from portal.messaging.labels import RULEBOOK_NAMES, THIRD_PARTY_MODES
 from portal.messaging.rulebooks import (
     BUILT_IN,
     InvalidRulebook,
@@ -22,7 +23,6 @@ from portal.messaging.rulebooks import (
     settings_to_json,
 )
 from portal.messaging.staff import bp
-from portal.messaging.staff.labels import RULEBOOK_NAMES, THIRD_PARTY_MODES
 from portal.messaging.staff.queries import rulebook_history
 from portal.messaging.staff.services import (
     UnknownRulebook,

@@ -18,9 +18,9 @@ from portal.domain import NotFound
 from portal.extensions import db
 from portal.messaging import forms  # a module import: forms imports our labels
 from portal.messaging.default_templates import channels_for
+from portal.messaging.labels import CHANNEL_LABELS, KIND_LABELS, TEMPLATE_CHANNELS
 from portal.messaging.purposes import PURPOSES, Purpose
 from portal.messaging.staff import bp
-from portal.messaging.staff.labels import CHANNEL_LABELS, KIND_LABELS, TEMPLATE_CHANNELS
 from portal.messaging.staff.preview import preview_template
 from portal.messaging.staff.queries import template_grid, template_history, template_version
 from portal.messaging.staff.services import save_template

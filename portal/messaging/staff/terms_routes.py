@@ -16,8 +16,8 @@ from portal.config import SUPPORTED_LOCALES
 from portal.extensions import db
 from portal.messaging import forms  # a module import: forms imports our labels
 from portal.messaging.content_check import BUILT_IN_TERMS, CATEGORIES
+from portal.messaging.labels import CATEGORY_LABELS
 from portal.messaging.staff import bp
-from portal.messaging.staff.labels import CATEGORY_LABELS
 from portal.messaging.staff.queries import added_terms
 from portal.messaging.staff.services import DuplicateTerm, add_prohibited_term
 from portal.timeutil import utcnow

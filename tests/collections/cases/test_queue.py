@@ -38,16 +38,18 @@ def test_queue_orders_by_priority_and_shows_each_reason(
     freeze(monkeypatch, NOW)
     collector = make_user(Role.COLLECTOR, locale="en")
 
-    def case(**kwargs) -> int:
-        loan_id = make_loan(borrower.id)
+    def case(own_borrower: bool = False, **kwargs) -> int:
+        # A contact is with a person: cases ordered by last contact need borrowers of their own.
+        borrower_id = make_user(locale="en", name="Li Lei").id if own_borrower else borrower.id
+        loan_id = make_loan(borrower_id)
         return make_case(
-            app, borrower_id=borrower.id, loan_id=loan_id, assigned_to=collector.id, **kwargs
+            app, borrower_id=borrower_id, loan_id=loan_id, assigned_to=collector.id, **kwargs
         )
 
     future_callback = case(overdue=300, callback_at=NOW + timedelta(hours=1))
-    contact_recent = case(overdue=5_000, dpd=20, last_contact_at=NOW - timedelta(days=1))
-    contact_old = case(overdue=5_000, dpd=20, last_contact_at=NOW - timedelta(days=10))
-    never_contacted = case(overdue=5_000, dpd=20)
+    contact_recent = case(True, overdue=5_000, dpd=20, last_contact_at=NOW - timedelta(days=1))
+    contact_old = case(True, overdue=5_000, dpd=20, last_contact_at=NOW - timedelta(days=10))
+    never_contacted = case(True, overdue=5_000, dpd=20)
     more_days = case(overdue=5_000, dpd=40)
     biggest = case(overdue=9_000, dpd=5)
     callback = case(overdue=200, callback_at=NOW - timedelta(hours=1))
@@ -74,7 +76,7 @@ def test_queue_orders_by_priority_and_shows_each_reason(
     assert "Promise due today" in text
     assert "¥50.00 promised for today" in text
     assert "Callback due" in text
-    assert "never contacted" in text
+    assert "Never contacted" in text
     assert "last contact 1 day ago" in text
 
 

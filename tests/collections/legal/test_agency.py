@@ -164,17 +164,32 @@ def test_export_lists_active_placements_with_amounts(app, make_user, make_loan):
     case, admin_client, admin = approved_case(app, make_user, make_loan, name="王芳")
     _place(admin_client, case, '=HYPERLINK("http://evil")')
     header, *rows = _export(admin_client)
-    assert header[:4] == ["case_id", "loan_reference", "borrower_name", "phone"]
+    assert header == [
+        "Case ID",
+        "Loan reference",
+        "Borrower",
+        "Phone",
+        "Principal overdue",
+        "Interest overdue",
+        "Fees overdue",
+        "Total overdue",
+        "Currency",
+        "Days past due",
+        "Agency",
+        "Status",
+        "Placed at (UTC)",
+    ]
     [row] = rows
     record = dict(zip(header, row, strict=True))
-    assert record["case_id"] == str(case.case_id)
-    assert record["loan_reference"].startswith("LN-T")
-    assert (record["borrower_name"], record["phone"]) == ("王芳", "+8613812345678")
-    assert (record["principal_overdue"], record["interest_overdue"]) == ("2500.00", "200.00")
-    assert (record["fees_overdue"], record["total_overdue"]) == ("30.00", "2730.00")
-    assert (record["currency"], record["days_past_due"]) == ("CNY", "136")
-    assert record["agency"] == '\'=HYPERLINK("http://evil")'  # never a live formula
-    assert record["placed_at_utc"].endswith("+00:00")
+    assert record["Case ID"] == str(case.case_id)
+    assert record["Loan reference"].startswith("LN-T")
+    assert (record["Borrower"], record["Phone"]) == ("王芳", "+8613812345678")
+    assert (record["Principal overdue"], record["Interest overdue"]) == ("2500.00", "200.00")
+    assert (record["Fees overdue"], record["Total overdue"]) == ("30.00", "2730.00")
+    assert (record["Currency"], record["Days past due"]) == ("CNY", "136")
+    assert record["Agency"] == '\'=HYPERLINK("http://evil")'  # never a live formula
+    assert record["Status"] == "Placed"
+    assert record["Placed at (UTC)"].endswith("+00:00")
     with app.app_context():
         [event] = events("agency.placements_exported")
         assert event.actor_id == admin.id

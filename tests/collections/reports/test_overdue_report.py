@@ -16,7 +16,7 @@ from portal.auth.models import Role
 from portal.collections.models import CaseStatus, CollectionCase
 from portal.extensions import db
 from portal.loans.models import Loan
-from tests.collections.conftest import record_run
+from tests.collections.conftest import record_contact, record_run
 from tests.conftest import login, page_text
 
 URL = "/staff/reports/overdue"
@@ -77,9 +77,10 @@ def add_case(app, make_user, make_loan):
                     currency=currency,
                     strategy_version=0,
                     assigned_to=assigned_to,
-                    last_contact_at=last_contact_at,
                 )
             )
+            if last_contact_at is not None:
+                record_contact(borrower_id, last_contact_at)
             db.session.commit()
             return db.session.get(Loan, loan_id).reference
 
@@ -305,13 +306,13 @@ def test_csv_holds_the_filtered_rows_with_exact_decimal_amounts(staff, collector
         wanted,
         "Chen Wei",
         "33",
-        "31-60",
+        "31–60 days",
         "1234.50",
         "10.05",
         "30.00",
         "1274.55",
         "CNY",
-        "3",
+        "3 · Follow-up",
         "Cora Collector",
         "2026-10-20T06:30:00+00:00",
     ]

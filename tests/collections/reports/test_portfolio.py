@@ -24,7 +24,7 @@ from portal.collections.run import run_collections
 from portal.extensions import db
 from portal.loans.models import Installment, PaymentMethod
 from portal.loans.services import record_payment
-from portal.messaging.models import ContactKind, Message, MessageStatus
+from portal.messaging.models import CallOutcome, ContactKind, Message, MessageStatus
 from portal.timeutil import local_today, utcnow
 from tests.conftest import login, page_text
 
@@ -72,7 +72,13 @@ def _pay(loan_id: int, amount: int, day: date) -> None:
     db.session.commit()
 
 
-def _message(borrower_id: int, channel: Channel, status: MessageStatus, sent: datetime) -> None:
+def _message(
+    borrower_id: int,
+    channel: Channel,
+    status: MessageStatus,
+    sent: datetime,
+    call_outcome: CallOutcome | None = None,
+) -> None:
     db.session.add(
         Message(
             idempotency_key=uuid.uuid4().hex,
@@ -84,6 +90,7 @@ def _message(borrower_id: int, channel: Channel, status: MessageStatus, sent: da
             status=status,
             not_before=sent,
             sent_at=sent if status is not MessageStatus.BLOCKED else None,
+            call_outcome=call_outcome,
             created_at=sent,
         )
     )
@@ -158,7 +165,13 @@ def book(app_ctx, make_user, make_loan) -> Book:
     _message(borrower_of["A"], Channel.SMS, MessageStatus.DELIVERED, now - timedelta(days=5))
     _message(borrower_of["C"], Channel.SMS, MessageStatus.BLOCKED, now - timedelta(days=2))
     _message(borrower_of["C"], Channel.EMAIL, MessageStatus.SENT, now - timedelta(days=45))
-    _message(borrower_of["E"], Channel.PHONE, MessageStatus.SENT, now - timedelta(days=1))
+    _message(
+        borrower_of["E"],
+        Channel.PHONE,
+        MessageStatus.SENT,
+        now - timedelta(days=1),
+        call_outcome=CallOutcome.CONNECTED,
+    )
     db.session.commit()
     return Book(m0, m1, m2, cora, colin, loans, recovered_b, recovered_c)
 
@@ -217,12 +230,18 @@ def test_buckets_count_open_cases_and_their_overdue_amounts(admin, book):
     assert response.status_code == 200
     assert _cell(response, "kpi-open") == "3"
     amounts = {key: _case_of(book.loans[key]).overdue_total for key in "ACE"}
-    assert _cell(response, "bucket-61-90", "tr") == f"61-90 1 {_money(amounts['A'])}"
-    assert _cell(response, "bucket-31-60", "tr") == f"31-60 1 {_money(amounts['C'])}"
-    assert _cell(response, "bucket-1-30", "tr") == f"1-30 1 {_money(amounts['E'])}"
-    assert _cell(response, "bucket-180+", "tr") == "180+ 0 —"
+    assert _cell(response, "bucket-61-90", "tr") == f"61–90 days 1 {_money(amounts['A'])}"
+    assert _cell(response, "bucket-31-60", "tr") == f"31–60 days 1 {_money(amounts['C'])}"
+    assert _cell(response, "bucket-1-30", "tr") == f"1–30 days 1 {_money(amounts['E'])}"
+    assert _cell(response, "bucket-180+", "tr") == "180+ days 0 —"
     charts = _charts(response)
-    assert charts["buckets"]["labels"] == ["1-30", "31-60", "61-90", "91-180", "180+"]
+    assert charts["buckets"]["labels"] == [
+        "1–30 days",
+        "31–60 days",
+        "61–90 days",
+        "91–180 days",
+        "180+ days",
+    ]
     assert charts["buckets"]["loans"] == [1, 1, 1, 0, 0]
 
 

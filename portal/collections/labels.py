@@ -1,15 +1,21 @@
-"""Words for the codes shown on the collector's pages: call outcomes, reasons, guard rules.
+"""Words for every code that collections shows: statuses, outcomes, reasons, rules, stages, buckets.
 
-Lazily translated, so each page shows them in the reader's language. ``label`` falls back to
-the code itself, so an unknown code is shown rather than hidden.
+The one home of collections' vocabulary: templates (through the ``labels`` context global),
+exports and emails take their words from here. Lazily translated, so each page shows them in
+the reader's language. ``label`` falls back to the code itself, so an unknown code is shown
+rather than hidden.
+
+A stage is named by its number and name (``stage_label(3)`` -> "3 · Follow-up"), a bucket by
+its range of days past due (``bucket_label("31-60")`` -> "31–60 days"); the queue, case page,
+reports, strategy page, staff home and CSV all use these two functions.
 """
 
 from __future__ import annotations
 
 import re
 
+from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 
 from portal.collections.models import (
     ArrearsReason,
@@ -18,12 +24,12 @@ from portal.collections.models import (
     PromiseStatus,
     Willingness,
 )
-from portal.messaging.emergency_contacts import RELATIONSHIPS
-from portal.messaging.models import CallOutcome
-from portal.messaging.staff import labels as messaging_labels
+from portal.messaging import labels as messaging_labels
+from portal.messaging.models import CallOutcome, HoldReason
 
+label = messaging_labels.label  # one lookup for every table, collections' and messaging's
 MESSAGE_STATUS_LABELS = messaging_labels.STATUS_LABELS
-RELATIONSHIP_LABELS = RELATIONSHIPS
+RELATIONSHIP_LABELS = messaging_labels.RELATIONSHIP_LABELS
 
 CASE_STATUS_LABELS = {
     CaseStatus.OPEN.value: _l("Open"),
@@ -36,7 +42,9 @@ LEGAL_STATUS_LABELS = {
     LegalStatus.APPROVED.value: _l("Legal approved"),
     LegalStatus.REJECTED.value: _l("Legal rejected"),
 }
-LEGAL_DECISION_LABELS = {"approved": _l("approved"), "rejected": _l("rejected")}
+LEGAL_DECISION_LABELS = {"approved": _l("Approved"), "rejected": _l("Rejected")}
+# An agency placement's status: the system writes these two; the agency's updates are typed.
+AGENCY_STATUS_LABELS = {"placed": _l("Placed"), "recalled": _l("Recalled")}
 
 CALL_OUTCOME_LABELS = {
     CallOutcome.CONNECTED.value: _l("Reached the borrower"),
@@ -68,12 +76,28 @@ PROMISE_STATUS_LABELS = {
     PromiseStatus.BROKEN.value: _l("Broken"),
 }
 MESSAGE_PURPOSES = ("overdue_stage_1", "overdue_stage_2", "overdue_stage_3")
-MESSAGE_CHANNEL_LABELS = {
-    "portal": _l("Portal notice"),
-    "email": _l("Email"),
-    "sms": _l("Text message"),
+CONTACT_CHANNEL_LABELS = messaging_labels.CHANNEL_LABELS
+MESSAGE_CHANNEL_LABELS = {k: v for k, v in CONTACT_CHANNEL_LABELS.items() if k != "phone"}
+HOLD_REASON_LABELS = {
+    HoldReason.DISPUTE.value: _l("Dispute"),
+    HoldReason.COMPLAINT.value: _l("Complaint"),
+    HoldReason.HARDSHIP_REVIEW.value: _l("Hardship review"),
 }
-CONTACT_CHANNEL_LABELS = {**MESSAGE_CHANNEL_LABELS, "phone": _l("Phone call")}
+# The documents a legal request's evidence bundle holds (portal/collections/legal/evidence.py).
+EVIDENCE_ITEM_LABELS = {
+    "loan_agreement": _l("Loan agreement and consent record"),
+    "statement_of_account": _l("Statement of account"),
+    "contact_history": _l("Notices and contact attempts"),
+    "audit_chain": _l("Audit log verification"),
+}
+STAGE_LABELS = {
+    1: _l("Overdue confirmed"),
+    2: _l("First contact"),
+    3: _l("Follow-up"),
+    4: _l("Legal"),
+}
+_BUCKET_RANGE = re.compile(r"^(\d+)\s*[-–]\s*(\d+)$")
+_BUCKET_OPEN = re.compile(r"^(\d+)\s*\+$")
 DECISION_LABELS = {
     "send": _l("allowed"),
     "defer": _l("deferred"),
@@ -115,6 +139,8 @@ RULE_LABELS = {
     "call_attempts_per_7_days": _l("limit of call attempts in 7 days reached"),
     "content_check": _l("the message contains prohibited wording"),
 }
+# A case without a contact (portal/collections/metrics.py): the same words on every page.
+NEVER_CONTACTED = _l("Never contacted")
 PRIORITY_LABELS = {
     0: _l("Promise due today"),
     1: _l("Callback due"),
@@ -122,11 +148,28 @@ PRIORITY_LABELS = {
 }
 
 
-def label(table: dict, code: str | None) -> str:
-    """The translated label of ``code`` in ``table``, or the code itself if it has none."""
-    if code is None:
+def stage_label(number: int | None) -> str:
+    """``"2 · First contact"``, in the reader's language; an unknown number is shown as itself."""
+    if number is None:
         return ""
-    return str(table.get(code, code))
+    name = STAGE_LABELS.get(number)
+    return f"{number} · {name}" if name is not None else str(number)
+
+
+def bucket_label(name: str | None) -> str:
+    """A bucket by its range of days past due: ``"31-60"`` -> "31–60 days", ``"180+"`` ->
+    "180+ days", ``"current"`` -> "Not overdue"; a name in another shape is shown as written."""
+    if not name:
+        return ""
+    if name == "current":
+        return gettext("Not overdue")
+    closed = _BUCKET_RANGE.match(name)
+    if closed:
+        return gettext("%(low)s–%(high)s days", low=closed.group(1), high=closed.group(2))
+    open_ended = _BUCKET_OPEN.match(name)
+    if open_ended:
+        return gettext("%(low)s+ days", low=open_ended.group(1))
+    return name
 
 
 def transition_reason(reason: str | None) -> str:

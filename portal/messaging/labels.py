@@ -59,6 +59,15 @@ CATEGORY_LABELS = {
     "false_legal_claim": _l("False legal claims"),
     "third_party_disclosure": _l("Disclosure to third parties"),
 }
+RELATIONSHIP_LABELS = {
+    "spouse": _l("Spouse or partner"),
+    "parent": _l("Parent"),
+    "child": _l("Son or daughter"),
+    "sibling": _l("Brother or sister"),
+    "relative": _l("Other relative"),
+    "friend": _l("Friend"),
+    "colleague": _l("Colleague"),
+}
 THIRD_PARTY_MODES = {
     "emergency_contacts_when_unreachable": _l(
         "Emergency contacts, only when the borrower is unreachable"
@@ -71,6 +80,30 @@ RULEBOOK_NAMES = {
 }
 
 
-def label(table: dict, code: str) -> str:
+# Purposes of messages that have no template (portal/messaging/purposes.py has the others).
+UNTEMPLATED_PURPOSE_LABELS = {"collection_call": _l("Collection call")}
+
+
+def purpose_label(code: str | None) -> str:
+    """A message's purpose in words, e.g. ``overdue_stage_1`` -> "Overdue notice (stage 1)"."""
+    from portal.messaging.purposes import PURPOSES
+
+    if not code:
+        return ""
+    if code in PURPOSES:
+        return str(PURPOSES[code].label)
+    return str(UNTEMPLATED_PURPOSE_LABELS.get(code, code))
+
+
+def locale_label(code: str | None) -> str:
+    """A language code in words, each language named in itself: ``en`` -> "English"."""
+    from portal.i18n import LANGUAGE_NAMES
+
+    return LANGUAGE_NAMES.get(code or "", code or "—")
+
+
+def label(table: dict, code: str | None) -> str:
     """The translated label of ``code`` in ``table``, or the code itself if it has none."""
+    if code is None:
+        return ""
     return str(table.get(code, code))
