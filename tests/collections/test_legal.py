@@ -17,6 +17,7 @@ from sqlalchemy import func, select, update
 
 from portal.audit.models import AuditChainHead, AuditEvent
 from portal.auth.models import BorrowerProfile, Channel, Role
+from portal.collections.legal.agency_notices import PLACED, RECALLED
 from portal.collections.models import (
     CaseTransition,
     CollectionCase,
@@ -34,6 +35,7 @@ from tests.messaging.conftest import NOON_SHANGHAI
 
 NOW = NOON_SHANGHAI  # 10:00 in Shanghai on Saturday 2026-11-28
 TODAY = date(2026, 11, 28)
+AGENCY_NOTICES = (PLACED, RECALLED)
 STAGE_3_LOAN = date(2026, 6, 15)  # first installment due 2026-07-15: 136 days past due
 STAGE_2_LOAN = date(2026, 10, 15)  # first installment due 2026-11-15: 13 days past due
 REQUESTS = "/staff/collections/legal/requests"
@@ -52,7 +54,7 @@ class OpenCase:
 
 def _install_templates(locale: str) -> None:
     """The default texts of the purposes these tests send (all of them would take seconds)."""
-    for purpose in ("overdue_stage_1", "overdue_stage_2", "lawyer_letter"):
+    for purpose in ("overdue_stage_1", "overdue_stage_2", "lawyer_letter", *AGENCY_NOTICES):
         for channel in INSTALL_CHANNELS:
             if latest_version(purpose, channel, locale) is None:
                 subject, body = default_for(purpose, channel, locale)
