@@ -6,6 +6,7 @@ Nothing else in the portal reads ``os.environ``: everything goes through :func:`
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from datetime import timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -14,6 +15,11 @@ from babel.numbers import list_currencies
 
 SUPPORTED_LOCALES = ("zh_CN", "en")
 DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - refused in production, see validate()
+# How borrowers reach the lender until in-portal chat and complaints exist: shown as tel: and
+# mailto: links in the portal and as text in letters.
+_SUPPORT_PHONE = re.compile(r"\+?[0-9][0-9 ()-]{3,22}[0-9]")
+_SUPPORT_EMAIL = re.compile(r"[^@\s<>\"']+@[^@\s<>\"']+\.[A-Za-z]{2,}")
+_SUPPORT_HOURS = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-4]):[0-5][0-9]")
 
 
 class ConfigError(RuntimeError):
@@ -63,6 +69,10 @@ def load_config(env: Mapping[str, str], instance_path: str) -> dict:
         "SMTP_TIMEOUT": int(env.get("SMTP_TIMEOUT", "10")),
         # Links in emails and texts point here (the unsubscribe link, "pay now").
         "PUBLIC_URL": env.get("PUBLIC_URL", "http://127.0.0.1:5000"),
+        # The lender's support line, mailbox and phone hours (HH:MM-HH:MM, DEFAULT_TIMEZONE).
+        "SUPPORT_PHONE": env.get("SUPPORT_PHONE", "+86 400 800 1234"),
+        "SUPPORT_EMAIL": env.get("SUPPORT_EMAIL", "support@settle.local"),
+        "SUPPORT_HOURS": env.get("SUPPORT_HOURS", "09:00-21:00"),
         # SMS: "log" records what would be sent (the default); "twilio" uses Twilio's REST API.
         "SMS_PROVIDER": env.get("SMS_PROVIDER", "log"),
         "SMS_API_BASE": env.get("SMS_API_BASE", "https://api.twilio.com"),
@@ -125,7 +135,22 @@ def validate(config: Mapping) -> None:
             f"DEFAULT_TIMEZONE={config['DEFAULT_TIMEZONE']!r} is not an IANA time zone "
             "(for example Asia/Shanghai)."
         ) from error
+    _validate_support(config)
     if config["DEFAULT_CURRENCY"] not in list_currencies():
         raise ConfigError(
             f"DEFAULT_CURRENCY={config['DEFAULT_CURRENCY']!r} is not an ISO 4217 code."
+        )
+
+
+def _validate_support(config: Mapping) -> None:
+    if not _SUPPORT_PHONE.fullmatch(config["SUPPORT_PHONE"]):
+        raise ConfigError(
+            f"SUPPORT_PHONE={config['SUPPORT_PHONE']!r} is not a phone number "
+            "(digits, spaces, dashes, an optional leading +; for example +86 400 800 1234)."
+        )
+    if not _SUPPORT_EMAIL.fullmatch(config["SUPPORT_EMAIL"]):
+        raise ConfigError(f"SUPPORT_EMAIL={config['SUPPORT_EMAIL']!r} is not an email address.")
+    if not _SUPPORT_HOURS.fullmatch(config["SUPPORT_HOURS"]):
+        raise ConfigError(
+            f"SUPPORT_HOURS={config['SUPPORT_HOURS']!r}: use HH:MM-HH:MM, for example 09:00-21:00."
         )
