@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Mapping
 from datetime import timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -19,6 +20,11 @@ MIN_SECRET_KEY_BYTES = 32
 DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - refused in production, see validate()
 DEV_AUDIT_KEY = "dev-only-audit-key-not-secret-0123456789"  # noqa: S105 - refused in production
 AUDIT_KEY_MIN_BYTES = 32
+# How borrowers reach the lender until in-portal chat and complaints exist: shown as tel: and
+# mailto: links in the portal and as text in letters.
+_SUPPORT_PHONE = re.compile(r"\+?[0-9][0-9 ()-]{3,22}[0-9]")
+_SUPPORT_EMAIL = re.compile(r"[^@\s<>\"']+@[^@\s<>\"']+\.[A-Za-z]{2,}")
+_SUPPORT_HOURS = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-4]):[0-5][0-9]")
 
 
 class ConfigError(RuntimeError):
@@ -68,6 +74,10 @@ def load_config(env: Mapping[str, str], instance_path: str) -> dict:
         "SMTP_TIMEOUT": int(env.get("SMTP_TIMEOUT", "10")),
         # Links in emails and texts point here (the unsubscribe link, "pay now").
         "PUBLIC_URL": env.get("PUBLIC_URL", "http://127.0.0.1:5000"),
+        # The lender's support line, mailbox and phone hours (HH:MM-HH:MM, DEFAULT_TIMEZONE).
+        "SUPPORT_PHONE": env.get("SUPPORT_PHONE", "+86 400 800 1234"),
+        "SUPPORT_EMAIL": env.get("SUPPORT_EMAIL", "support@settle.local"),
+        "SUPPORT_HOURS": env.get("SUPPORT_HOURS", "09:00-21:00"),
         # SMS: "log" records what would be sent (the default); "twilio" uses Twilio's REST API.
         "SMS_PROVIDER": env.get("SMS_PROVIDER", "log"),
         "SMS_API_BASE": env.get("SMS_API_BASE", "https://api.twilio.com"),
@@ -201,6 +211,7 @@ def validate(config: Mapping) -> None:
             f"DEFAULT_TIMEZONE={config['DEFAULT_TIMEZONE']!r} is not an IANA time zone "
             "(for example Asia/Shanghai)."
         ) from error
+    _validate_support(config)
     if config["DEFAULT_CURRENCY"] not in list_currencies():
         raise ConfigError(
             f"DEFAULT_CURRENCY={config['DEFAULT_CURRENCY']!r} is not an ISO 4217 code."
@@ -239,4 +250,18 @@ def _validate_audit(config: Mapping, *, production: bool) -> None:
     if key == DEV_AUDIT_KEY and not config.get("TESTING"):
         logging.getLogger(__name__).warning(
             "AUDIT_KEY is not set: the audit log is signed with the public development key."
+        )
+
+
+def _validate_support(config: Mapping) -> None:
+    if not _SUPPORT_PHONE.fullmatch(config["SUPPORT_PHONE"]):
+        raise ConfigError(
+            f"SUPPORT_PHONE={config['SUPPORT_PHONE']!r} is not a phone number "
+            "(digits, spaces, dashes, an optional leading +; for example +86 400 800 1234)."
+        )
+    if not _SUPPORT_EMAIL.fullmatch(config["SUPPORT_EMAIL"]):
+        raise ConfigError(f"SUPPORT_EMAIL={config['SUPPORT_EMAIL']!r} is not an email address.")
+    if not _SUPPORT_HOURS.fullmatch(config["SUPPORT_HOURS"]):
+        raise ConfigError(
+            f"SUPPORT_HOURS={config['SUPPORT_HOURS']!r}: use HH:MM-HH:MM, for example 09:00-21:00."
         )

@@ -20,6 +20,11 @@ def test_defaults_are_the_embedded_setup():
         "CNY",
     )
     assert config["RATELIMIT_STORAGE_URI"] == "memory://"
+    assert (config["SUPPORT_PHONE"], config["SUPPORT_EMAIL"], config["SUPPORT_HOURS"]) == (
+        "+86 400 800 1234",
+        "support@settle.local",
+        "09:00-21:00",
+    )
     validate(config)
 
 
@@ -153,10 +158,16 @@ def test_session_lifetime_and_proxies_are_read():
         ({"DEFAULT_LOCALE": "fr"}, "DEFAULT_LOCALE"),
         ({"DEFAULT_TIMEZONE": "Mars/Olympus"}, "DEFAULT_TIMEZONE"),
         ({"DEFAULT_CURRENCY": "XYZ"}, "DEFAULT_CURRENCY"),
+        ({"SUPPORT_PHONE": "call us"}, "SUPPORT_PHONE"),
+        ({"SUPPORT_PHONE": "javascript:alert(1)"}, "SUPPORT_PHONE"),
+        ({"SUPPORT_EMAIL": "support"}, "SUPPORT_EMAIL"),
+        ({"SUPPORT_EMAIL": "a@b.cn?subject=x"}, "SUPPORT_EMAIL"),
+        ({"SUPPORT_HOURS": "9 to 5"}, "SUPPORT_HOURS"),
     ],
 )
 def test_bad_defaults_are_refused(env, says):
-    """Unknown locale, time zone or currency stop the start with a message naming it."""
+    """Unknown locale, time zone or currency, or support contacts that are not a phone number,
+    an email address or HH:MM-HH:MM hours, stop the start with a message naming it."""
     with pytest.raises(ConfigError, match=says):
         validate(_config(**env))
 

@@ -22,14 +22,24 @@ from portal.messaging.outbox import BorrowerNotFound, decision_values, record_de
 
 
 class CallNotAllowed(DomainError):
-    """The guard does not allow a call now; ``decision`` says why and until when."""
+    """The guard does not allow a call now; ``decision`` says why and until when, and
+    ``refusal`` is its contact_decision row's values, to keep after the caller rolls back."""
 
     status_code = 409
     message = _l("The contact rules do not allow calling this borrower now.")
 
-    def __init__(self, decision: Decision):
+    def __init__(self, decision: Decision, refusal: dict | None = None):
         super().__init__()
         self.decision = decision
+        self.refusal = refusal or {}
+
+
+def keep_refusal(refusal: dict) -> None:
+    """Record a refused call's guard decision again after the caller rolled back everything
+    else: the call was not made, but that it was refused, and why, stays on the record. Flushes."""
+    if refusal:
+        record_decision(dict(refusal))
+        db.session.flush()
 
 
 def may_call(borrower_id: int, *, now: datetime, actor_id: int | None) -> Decision:
@@ -48,19 +58,12 @@ def _decide_call(borrower_id: int, *, now: datetime, actor_id: int | None):
         facts=borrower.facts(Channel.PHONE, now),
         rules=borrower.rulebook,
     )
-    record = record_decision(
-        decision_values(
-            None,
-            decision,
-            borrower,
-            now,
-            actor_id,
-            channel=Channel.PHONE,
-            kind=ContactKind.COLLECTION,
-        )
+    values = decision_values(
+        None, decision, borrower, now, actor_id, channel=Channel.PHONE, kind=ContactKind.COLLECTION
     )
+    record = record_decision(dict(values))
     db.session.flush()
-    return decision, record, borrower
+    return decision, record, borrower, values
 
 
 def log_call(
@@ -74,9 +77,9 @@ def log_call(
 ) -> Message:
     """Record a call a collector made. Refused (CallNotAllowed) if the guard would not allow
     it at ``now``: the rules are checked for the call, not only before it. Flushes."""
-    decision, record, borrower = _decide_call(borrower_id, now=now, actor_id=actor_id)
+    decision, record, borrower, values = _decide_call(borrower_id, now=now, actor_id=actor_id)
     if decision.outcome is not Outcome.SEND:
-        raise CallNotAllowed(decision)
+        raise CallNotAllowed(decision, values)
     call = Message(
         idempotency_key=uuid.uuid4().hex,
         borrower_id=borrower_id,

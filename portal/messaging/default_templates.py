@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from portal.auth.models import Channel
+from portal.messaging.agency_texts import AGENCY_TEXTS
 from portal.messaging.purposes import PURPOSES
 from portal.messaging.templates import latest_version, save_version
 
@@ -436,6 +437,8 @@ DEFAULT_TEXTS: dict[tuple[str, str], DefaultText] = {
         ),
     ),
 }
+
+DEFAULT_TEXTS.update({key: DefaultText(*text) for key, text in AGENCY_TEXTS.items()})
 
 
 def channels_for(purpose_code: str) -> tuple[Channel, ...]:

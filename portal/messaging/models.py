@@ -160,6 +160,30 @@ class Message(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     template_version: Mapped[TemplateVersion | None] = relationship()
+    renderings: Mapped[list[MessageRendering]] = relationship(
+        back_populates="message", lazy="raise", cascade="all, delete-orphan"
+    )
+
+
+class MessageRendering(Model):
+    """A portal notice as it reads in another language, rendered when it was queued.
+
+    The message row stays the record of what was sent in the borrower's language; a borrower
+    who reads the portal in another language sees this rendering, fixed at the same moment and
+    from the same facts, so it can be shown later exactly as it was.
+    """
+
+    __tablename__ = "message_rendering"
+    __table_args__ = (UniqueConstraint("message_id", "locale"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("message.id", ondelete="CASCADE"))
+    locale: Mapped[str] = mapped_column(String(10))
+    template_version_id: Mapped[int] = mapped_column(ForeignKey("template_version.id"))
+    subject: Mapped[str] = mapped_column(String(200), default="")
+    body_text: Mapped[str] = mapped_column(Text, default="")
+
+    message: Mapped[Message] = relationship(back_populates="renderings")
 
 
 class ContactDecisionRecord(Model):

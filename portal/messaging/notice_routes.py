@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request
+from flask_babel import get_locale
 from flask_login import current_user
 
 from portal.auth.models import Role
 from portal.auth.permissions import role_required
 from portal.extensions import db
 from portal.loans.services import loan_of_borrower, loan_position
+from portal.messaging.notice_text import paragraphs, preview
 from portal.messaging.notices import notices_of, open_notice, unread_count
+from portal.messaging.renderings import text_in
 from portal.timeutil import local_today, utcnow
 
 bp = Blueprint("notices", __name__, url_prefix="/notices")
+bp.add_app_template_filter(paragraphs, "notice_paragraphs")
+bp.add_app_template_filter(preview, "notice_preview")
+
+
+def _reader_locale() -> str:
+    return str(get_locale())
 
 
 @bp.app_context_processor
@@ -29,7 +38,7 @@ def index():
     notices = notices_of(current_user.id, before_id=before)
     return render_template(
         "borrower/notices.html",
-        notices=notices,
+        notices=[(notice, text_in(notice, _reader_locale())) for notice in notices],
         next_before=notices[-1].id if len(notices) == 50 else None,
     )
 
@@ -45,4 +54,9 @@ def show(notice_id: int):
     if notice.loan_id is not None:
         today = local_today(current_user.timezone, utcnow())
         position = loan_position(loan_of_borrower(current_user.id, notice.loan_id), today)
-    return render_template("borrower/notice.html", notice=notice, position=position)
+    return render_template(
+        "borrower/notice.html",
+        notice=notice,
+        text=text_in(notice, _reader_locale()),
+        position=position,
+    )

@@ -8,6 +8,7 @@ from babel.dates import format_date
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from portal.auth.models import Channel
 from portal.domain import NotFound
@@ -47,7 +48,9 @@ def unread_count(borrower_id: int) -> int:
 
 def notices_of(borrower_id: int, *, limit: int = 50, before_id: int | None = None) -> list[Message]:
     """The borrower's notices, newest first, ``limit`` at a time (keyset on id)."""
-    query = select(Message).where(*_visible_to(borrower_id))
+    query = (
+        select(Message).where(*_visible_to(borrower_id)).options(selectinload(Message.renderings))
+    )
     if before_id is not None:
         query = query.where(Message.id < before_id)
     return list(db.session.scalars(query.order_by(Message.id.desc()).limit(limit)))
@@ -56,7 +59,9 @@ def notices_of(borrower_id: int, *, limit: int = 50, before_id: int | None = Non
 def open_notice(borrower_id: int, notice_id: int, *, now: datetime) -> Message:
     """One of the borrower's own notices, marked read on first opening; 404 for others'."""
     notice = db.session.scalar(
-        select(Message).where(Message.id == notice_id, *_visible_to(borrower_id))
+        select(Message)
+        .where(Message.id == notice_id, *_visible_to(borrower_id))
+        .options(selectinload(Message.renderings))
     )
     if notice is None:
         raise NoticeNotFound()
@@ -87,26 +92,28 @@ def send_overdue_notice(
     position = loan_position(loan, today)
     if not position.is_overdue:
         return None
-    locale = borrower.locale or current_app.config["DEFAULT_LOCALE"]
-    base = current_app.config["PUBLIC_URL"].rstrip("/")
-
-    def money(amount: int) -> str:
-        return format_money(amount, loan.currency, locale)
-
+    # In the portal, links are the site's own paths; elsewhere, absolute from PUBLIC_URL.
+    base = "" if channel is Channel.PORTAL else current_app.config["PUBLIC_URL"].rstrip("/")
     overdue_dates = [
         i.due_date for i in loan.installments if i.outstanding > 0 and i.due_date < today
     ]
-    variables = {
-        "loan_reference": loan.reference,
-        "days_past_due": str(position.days_past_due),
-        "amount_overdue": money(position.overdue),
-        "principal_overdue": money(position.overdue_by_component[Component.PRINCIPAL]),
-        "interest_overdue": money(position.overdue_by_component[Component.INTEREST]),
-        "fees_overdue": money(position.overdue_by_component[Component.FEE]),
-        "due_dates": ", ".join(format_date(d, "medium", locale=locale) for d in overdue_dates),
-        "pay_url": f"{base}/loans/{loan.id}/pay",
-        "plans_url": f"{base}/loans/{loan.id}/plans",
-    }
+
+    def variables(locale: str) -> dict[str, str]:
+        def money(amount: int) -> str:
+            return format_money(amount, loan.currency, locale)
+
+        return {
+            "loan_reference": loan.reference,
+            "days_past_due": str(position.days_past_due),
+            "amount_overdue": money(position.overdue),
+            "principal_overdue": money(position.overdue_by_component[Component.PRINCIPAL]),
+            "interest_overdue": money(position.overdue_by_component[Component.INTEREST]),
+            "fees_overdue": money(position.overdue_by_component[Component.FEE]),
+            "due_dates": ", ".join(format_date(d, "medium", locale=locale) for d in overdue_dates),
+            "pay_url": f"{base}/loans/{loan.id}/pay",
+            "plans_url": f"{base}/loans/{loan.id}/plans",
+        }
+
     return enqueue(
         borrower_id=loan.borrower_id,
         purpose_code=purpose_code,

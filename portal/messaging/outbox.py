@@ -27,6 +27,7 @@ from portal.messaging.models import (
     MessageStatus,
 )
 from portal.messaging.purposes import purpose
+from portal.messaging.renderings import Variables, add_renderings, variables_in
 from portal.messaging.templates import TemplateMissing, latest_version, render
 
 OPT_OUT_LINES = {"zh_CN": "回复TD退订", "en": "Reply STOP to opt out."}
@@ -41,7 +42,7 @@ def enqueue(
     borrower_id: int,
     purpose_code: str,
     channel: Channel,
-    variables: dict[str, str],
+    variables: Variables,
     now: datetime,
     loan_id: int | None = None,
     actor_id: int | None = None,
@@ -50,6 +51,9 @@ def enqueue(
 ) -> Message:
     """Write one message to the outbox: queued, deferred (queued with a later ``not_before``)
     or blocked with the guard's rule. Idempotent on ``dedupe_key``. Flushes; caller commits.
+
+    ``variables`` may be a function of the locale (money and dates formatted per language): a
+    portal notice is also rendered in the other languages (``renderings.add_renderings``).
 
     Raises BorrowerNotFound, TemplateMissing, RenderFailed (a variable missing), NotFound (an
     emergency contact that is not the borrower's, or was removed).
@@ -66,14 +70,8 @@ def enqueue(
     version = latest_version(purpose_code, channel, locale)
     if version is None:
         raise TemplateMissing()
-    rendered = render(
-        version,
-        {
-            "borrower_name": borrower.name,
-            "portal_url": current_app.config["PUBLIC_URL"],
-            **variables,
-        },
-    )
+    common = {"borrower_name": borrower.name, "portal_url": current_app.config["PUBLIC_URL"]}
+    rendered = render(version, {**common, **variables_in(variables, locale)})
     body_text = rendered.body_text
     needs_opt_out = channel is Channel.SMS and spec.kind is not ContactKind.REQUIRED_NOTICE
     if needs_opt_out and OPT_OUT_LINES[locale] not in body_text:
@@ -123,6 +121,7 @@ def enqueue(
     db.session.add(message)
     db.session.flush()
     record_decision(decision_values(message, decision, borrower, now, actor_id))
+    add_renderings(message, variables, common)
     return message
 
 

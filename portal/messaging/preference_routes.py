@@ -13,6 +13,7 @@ from flask_login import current_user
 
 from portal.auth.models import Channel, Role
 from portal.auth.permissions import role_required
+from portal.collections.legal.agency_notices import placements_of
 from portal.extensions import db
 from portal.messaging.preference_forms import EDITABLE_CHANNELS, ContactPreferencesForm
 from portal.messaging.unsubscribe import set_channel_preference
@@ -56,4 +57,5 @@ def contact_settings():
         "borrower/contact_settings.html",
         form=form,
         phone=current_user.borrower_profile.phone if current_user.borrower_profile else None,
+        placements=placements_of(current_user.id, current_user.timezone),
     )

@@ -124,6 +124,18 @@ PURPOSES: dict[str, Purpose] = {
             ("complaint_reference", "response_due_date"),
         ),
         _p(
+            "agency_placed",
+            _l("Account placed with a collection agency"),
+            ContactKind.REQUIRED_NOTICE,
+            ("loan_reference", "agency_name", "placed_on"),
+        ),
+        _p(
+            "agency_recalled",
+            _l("Account taken back from a collection agency"),
+            ContactKind.REQUIRED_NOTICE,
+            ("loan_reference", "agency_name", "recalled_on"),
+        ),
+        _p(
             "third_party_locate",
             _l("Request to pass on a message (emergency contact)"),
             ContactKind.COLLECTION,

@@ -70,24 +70,16 @@ def generate_reminders(now: datetime) -> ReminderReport:
                 key = f"reminder:{installment.id}:{days_before}:{channel.value}"
                 due.append((key, installment, loan, locale, days_before, channel))
     existing = _existing_keys([item[0] for item in due])
-    for key, installment, loan, locale, days_before, channel in due:
+    for key, installment, loan, _locale, days_before, channel in due:
         if key in existing:
             report.already_queued += 1
             continue
-        locale = locale or current_app.config["DEFAULT_LOCALE"]
-        variables = {
-            "loan_reference": loan.reference,
-            "due_date": format_date(installment.due_date, "medium", locale=locale),
-            "amount_due": format_money(installment.outstanding, loan.currency, locale),
-            "days_until_due": str(days_before),
-            "pay_url": f"{current_app.config['PUBLIC_URL'].rstrip('/')}/loans/{loan.id}",
-        }
         try:
             enqueue(
                 borrower_id=loan.borrower_id,
                 purpose_code=DAYS_BEFORE[days_before],
                 channel=channel,
-                variables=variables,
+                variables=_reminder_variables(installment, loan, days_before, channel),
                 now=now,
                 loan_id=loan.id,
                 dedupe_key=key,
@@ -97,6 +89,22 @@ def generate_reminders(now: datetime) -> ReminderReport:
             continue
         report.queued += 1
     return report
+
+
+def _reminder_variables(installment: Installment, loan: Loan, days_before: int, channel: Channel):
+    """The reminder's variables in one language; in the portal its link is the site's own path."""
+    base = "" if channel is Channel.PORTAL else current_app.config["PUBLIC_URL"].rstrip("/")
+
+    def variables(locale: str) -> dict[str, str]:
+        return {
+            "loan_reference": loan.reference,
+            "due_date": format_date(installment.due_date, "medium", locale=locale),
+            "amount_due": format_money(installment.outstanding, loan.currency, locale),
+            "days_until_due": str(days_before),
+            "pay_url": f"{base}/loans/{loan.id}",
+        }
+
+    return variables
 
 
 def _existing_keys(keys: list[str]) -> set[str]:

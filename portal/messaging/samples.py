@@ -28,6 +28,7 @@ DEMO_EMAIL_DOMAIN = "@demo.test"
 SYNTHETIC_NAMES = {"zh_CN": "张伟", "en": "Alex Chen"}
 CONTACT_NAMES = {"zh_CN": "李娜", "en": "Sam Taylor"}
 LAWYER_NAMES = {"zh_CN": "周律师", "en": "Jordan Lee"}
+AGENCY_NAMES = {"zh_CN": "诚信资产管理有限公司", "en": "Prudent Recoveries Ltd"}
 
 # Minor units; the overdue parts add up to the overdue total.
 PRINCIPAL_OVERDUE = 200_000
@@ -102,5 +103,8 @@ def sample_variables(purpose_code: str, locale: str, *, now: datetime) -> dict[s
         "complaint_reference": f"CP-{today:%Y%m%d}-0001",
         "response_due_date": day(15),
         "contact_name": CONTACT_NAMES.get(locale, CONTACT_NAMES["en"]),
+        "agency_name": AGENCY_NAMES.get(locale, AGENCY_NAMES["en"]),
+        "placed_on": day(0),
+        "recalled_on": day(0),
     }
     return {name: values.get(name, f"[{name}]") for name in sorted(spec.variables)}

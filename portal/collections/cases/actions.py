@@ -21,7 +21,7 @@ from portal.collections.labels import MESSAGE_PURPOSES
 from portal.collections.models import CaseNote, CollectionCase, PromiseToPay
 from portal.domain import DomainError
 from portal.extensions import db
-from portal.messaging.calls import CallNotAllowed, log_call
+from portal.messaging.calls import CallNotAllowed, keep_refusal, log_call
 from portal.messaging.guard import Decision
 from portal.messaging.models import CallOutcome, ContactDecisionRecord, Message
 from portal.messaging.notices import send_overdue_notice
@@ -31,15 +31,23 @@ MESSAGE_CHANNELS = (Channel.PORTAL, Channel.EMAIL, Channel.SMS)
 
 
 class CallRefused(DomainError):
-    """The contact rules do not allow the call now; nothing was recorded."""
+    """The contact rules do not allow the call now. The caller rolls back, then keeps the
+    refusal itself on the record with ``keep_call_refusal`` (the case timeline shows it)."""
 
     status_code = 409
     message = CallNotAllowed.message
 
-    def __init__(self, decision: Decision, timezone: str):
+    def __init__(self, decision: Decision, timezone: str, refusal: dict | None = None):
         super().__init__()
         self.decision = decision
         self.timezone = timezone
+        self.refusal = refusal or {}
+
+
+def keep_call_refusal(error: CallRefused) -> None:
+    """After rolling back a refused call: keep the guard's refusal (no call, no promise, no
+    audit event). Flushes; the caller commits."""
+    keep_refusal(error.refusal)
 
 
 class MissingPromise(PromiseRefused):
@@ -100,8 +108,9 @@ def log_case_call(
     promise (its rules are checked first). Clears a callback that was due (a connected call
     counts as a contact: portal/collections/metrics.py). Audits ``case.call_logged``.
 
-    Raises CallRefused when the guard does not allow the call now (the caller must roll back:
-    nothing may be kept), MissingPromise or another PromiseRefused, and the access errors.
+    Raises CallRefused when the guard does not allow the call now (the caller must roll back,
+    then keep only the refusal: ``keep_call_refusal``), MissingPromise or another
+    PromiseRefused, and the access errors.
     """
     case = lock_open_case(case_id, viewer)
     promise_terms: tuple[int, date] | None = None
@@ -120,7 +129,7 @@ def log_case_call(
             note=note,
         )
     except CallNotAllowed as refused:
-        raise CallRefused(refused.decision, borrower_timezone(case)) from refused
+        raise CallRefused(refused.decision, borrower_timezone(case), refused.refusal) from refused
     promise = None
     if promise_terms is not None:
         amount, day = promise_terms

@@ -46,12 +46,13 @@ def call_refused_text(error: CallRefused) -> str:
     if error.decision.not_before is None:
         return _(
             "The contact rules do not allow calling this borrower (%(rule)s). "
-            "Nothing was recorded.",
+            "No call was recorded; the refusal is on the case's timeline.",
             rule=rule,
         )
     return _(
         "The contact rules do not allow this call now (%(rule)s). The earliest allowed time is "
-        "%(when)s in the borrower's time zone (%(zone)s). Nothing was recorded.",
+        "%(when)s in the borrower's time zone (%(zone)s). No call was recorded; the refusal is "
+        "on the case's timeline.",
         rule=rule,
         when=borrower_time(error.decision.not_before, error.timezone, "short"),
         zone=error.timezone,

@@ -40,6 +40,7 @@ from portal.collections.cases.actions import (
     InvalidNote,
     UnknownMessageChoice,
     add_note,
+    keep_call_refusal,
     log_case_call,
     send_case_message,
 )
@@ -189,7 +190,10 @@ def _act(case_id: int, name: str, action: Callable[[FlaskForm], str | tuple[str,
         except _Unparsed:
             db.session.rollback()
         except SHOWN_ON_FORM as error:
-            db.session.rollback()  # a refused call keeps nothing, not even the guard's check
+            db.session.rollback()  # a refused action keeps nothing...
+            if isinstance(error, CallRefused):
+                keep_call_refusal(error)  # ...but a refused call's refusal stays on record
+                db.session.commit()
             field = getattr(form, getattr(error, "field", None) or "", None)
             if field is not None:
                 field.errors = [*field.errors, refusal_text(error)]

@@ -2,10 +2,12 @@
 of queries (one per kind of event, whatever the number of events).
 
 Kinds: ``transition`` (CaseTransition), ``message`` and ``call`` (Message; calls are phone
-messages with an outcome) with the guard's decisions on them, ``decision`` (a guard decision
-that belongs to no message or call), ``payment``, ``promise``, ``note``, ``assessment``,
-``legal_request`` and ``legal_decision``. Messages are the borrower's on the case's loan and those
-tied to no loan; each kind keeps its newest ``LIMIT`` events.
+messages with an outcome) with the guard's decisions on them, ``refused_call`` (a call the guard
+refused: its decision, kept without a call), ``decision`` (any other guard decision that belongs
+to no message or call), ``callback`` (a callback scheduled, from the audit log), ``payment``,
+``promise``, ``note``, ``assessment``, ``legal_request`` and ``legal_decision``. Messages are
+the borrower's on the case's loan and those tied to no loan; each kind keeps its newest
+``LIMIT`` events.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import aliased
 
-from portal.auth.models import User
+from portal.audit.models import AuditEvent
+from portal.auth.models import Channel, User
 from portal.collections.models import (
     Assessment,
     CaseNote,
@@ -37,14 +40,17 @@ _RANK = {
     "transition": 0,
     "payment": 1,
     "decision": 2,
+    "refused_call": 2,
     "call": 3,
     "message": 4,
     "promise": 5,
-    "note": 6,
-    "assessment": 7,
-    "legal_request": 8,
-    "legal_decision": 9,
+    "callback": 6,
+    "note": 7,
+    "assessment": 8,
+    "legal_request": 9,
+    "legal_decision": 10,
 }
+CALLBACK_SET = "case.callback_set"  # the audit action set_callback records
 
 
 @dataclass
@@ -60,21 +66,42 @@ class TimelineEntry:
         return (self.at, _RANK[self.kind], getattr(self.item, "id", 0))
 
 
+@dataclass(frozen=True)
+class ScheduledCallback:
+    """A callback as it was scheduled: for when (UTC), set in the audit event ``id``."""
+
+    id: int
+    callback_at: datetime
+
+
 def _messages_of(case: CollectionCase):
     return or_(Message.loan_id == case.loan_id, Message.loan_id.is_(None))
 
 
 def case_timeline(case: CollectionCase) -> list[TimelineEntry]:
-    """Every event of the case, newest first. Nine queries."""
+    """Every event of the case, newest first. Ten queries, whatever the number of events."""
+    entries = _transitions(case)
+    by_id, calls = _messages(case, entries)
+    _decisions(case, entries, by_id, calls)
+    _records(case, entries)
+    _legal(case, entries)
+    _callbacks(case, entries)
+    entries.sort(key=lambda entry: entry.sort_key, reverse=True)
+    return entries
+
+
+def _collect(entries: list[TimelineEntry], kind: str, query, when) -> None:
+    """One query of ``(item, author name)`` rows (or items alone) onto the timeline."""
+    for row in db.session.execute(query.limit(LIMIT)):
+        name = row[1] if len(row) > 1 else None
+        entries.append(TimelineEntry(when(row[0]), kind, row[0], name))
+
+
+def _transitions(case: CollectionCase) -> list[TimelineEntry]:
     author = aliased(User)
     entries: list[TimelineEntry] = []
-
-    def collect(kind: str, query, when) -> None:
-        for row in db.session.execute(query.limit(LIMIT)):
-            name = row[1] if len(row) > 1 else None
-            entries.append(TimelineEntry(when(row[0]), kind, row[0], name))
-
-    collect(
+    _collect(
+        entries,
         "transition",
         select(CaseTransition, author.name)
         .outerjoin(author, author.id == CaseTransition.actor_id)
@@ -82,6 +109,12 @@ def case_timeline(case: CollectionCase) -> list[TimelineEntry]:
         .order_by(CaseTransition.id.desc()),
         lambda t: t.created_at,
     )
+    return entries
+
+
+def _messages(case: CollectionCase, entries: list[TimelineEntry]):
+    """Messages and calls; returns them by id, and calls by (time, caller) for their checks."""
+    author = aliased(User)
     messages = db.session.execute(
         select(Message, author.name)
         .outerjoin(author, author.id == Message.created_by)
@@ -98,6 +131,12 @@ def case_timeline(case: CollectionCase) -> list[TimelineEntry]:
         by_id[message.id] = entry
         if kind == "call":
             calls[(message.created_at, message.created_by)] = entry
+    return by_id, calls
+
+
+def _decisions(case: CollectionCase, entries: list[TimelineEntry], by_id: dict, calls: dict):
+    """Each guard decision onto its message or call; a refused call's alone as its own entry."""
+    author = aliased(User)
     case_message_ids = select(Message.id).where(
         Message.borrower_id == case.borrower_id, _messages_of(case)
     )
@@ -123,37 +162,41 @@ def case_timeline(case: CollectionCase) -> list[TimelineEntry]:
         if owner is not None:
             owner.decisions.append(decision)
         else:
-            entries.append(TimelineEntry(decision.decided_at, "decision", decision, name))
-    collect(
+            entries.append(TimelineEntry(decision.decided_at, _kind_of(decision), decision, name))
+
+
+def _kind_of(decision: ContactDecisionRecord) -> str:
+    refused = decision.outcome != "send" and decision.message_id is None
+    return "refused_call" if refused and decision.channel is Channel.PHONE else "decision"
+
+
+def _records(case: CollectionCase, entries: list[TimelineEntry]) -> None:
+    """Payments, promises, notes and assessments: one query each."""
+    author = aliased(User)
+    _collect(
+        entries,
         "payment",
         select(Payment).where(Payment.loan_id == case.loan_id).order_by(Payment.id.desc()),
         lambda p: p.received_at,
     )
-    collect(
-        "promise",
-        select(PromiseToPay, author.name)
-        .outerjoin(author, author.id == PromiseToPay.created_by)
-        .where(PromiseToPay.case_id == case.id)
-        .order_by(PromiseToPay.id.desc()),
-        lambda p: p.made_at,
-    )
-    collect(
-        "note",
-        select(CaseNote, author.name)
-        .join(author, author.id == CaseNote.author_id)
-        .where(CaseNote.case_id == case.id)
-        .order_by(CaseNote.id.desc()),
-        lambda n: n.created_at,
-    )
-    collect(
-        "assessment",
-        select(Assessment, author.name)
-        .join(author, author.id == Assessment.author_id)
-        .where(Assessment.case_id == case.id)
-        .order_by(Assessment.id.desc()),
-        lambda a: a.created_at,
-    )
-    decider = aliased(User)
+    for kind, model, by, when in (
+        ("promise", PromiseToPay, PromiseToPay.created_by, lambda p: p.made_at),
+        ("note", CaseNote, CaseNote.author_id, lambda n: n.created_at),
+        ("assessment", Assessment, Assessment.author_id, lambda a: a.created_at),
+    ):
+        _collect(
+            entries,
+            kind,
+            select(model, author.name)
+            .outerjoin(author, author.id == by)
+            .where(model.case_id == case.id)
+            .order_by(model.id.desc()),
+            when,
+        )
+
+
+def _legal(case: CollectionCase, entries: list[TimelineEntry]) -> None:
+    author, decider = aliased(User), aliased(User)
     legal = db.session.execute(
         select(LegalRequest, author.name, decider.name)
         .join(author, author.id == LegalRequest.requested_by)
@@ -166,5 +209,24 @@ def case_timeline(case: CollectionCase) -> list[TimelineEntry]:
         entries.append(TimelineEntry(request.requested_at, "legal_request", request, requester))
         if request.decided_at is not None:
             entries.append(TimelineEntry(request.decided_at, "legal_decision", request, decided_by))
-    entries.sort(key=lambda entry: entry.sort_key, reverse=True)
-    return entries
+
+
+def _callbacks(case: CollectionCase, entries: list[TimelineEntry]) -> None:
+    """Every callback scheduled on the case, from the audit log (the case keeps only the
+    latest), shown when it was set, with when it is for."""
+    author = aliased(User)
+    rows = db.session.execute(
+        select(AuditEvent, author.name)
+        .outerjoin(author, author.id == AuditEvent.actor_id)
+        .where(
+            AuditEvent.action == CALLBACK_SET,
+            AuditEvent.object_type == "collection_case",
+            AuditEvent.object_id == str(case.id),
+        )
+        .order_by(AuditEvent.id.desc())
+        .limit(LIMIT)
+    ).all()
+    for event, name in rows:
+        at = datetime.fromisoformat(event.details["callback_at"])
+        callback = ScheduledCallback(event.id, at)
+        entries.append(TimelineEntry(event.occurred_at, "callback", callback, name))

@@ -18,6 +18,7 @@ from portal.auth.models import BorrowerProfile, User
 from portal.collections.cases.access import CaseNotOpen, authorized_case
 from portal.collections.labels import AGENCY_STATUS_LABELS, label
 from portal.collections.legal.access import Actor
+from portal.collections.legal.agency_notices import PLACED, RECALLED, tell_borrower
 from portal.collections.legal.errors import (
     AgencyRequired,
     NoActivePlacement,
@@ -55,9 +56,11 @@ def _active_or_refuse(case_id: int) -> AgencyPlacement:
 def place_with_agency(
     case_id: int, *, agency: str, actor: Actor, now: datetime, ip_address: str | None
 ) -> AgencyPlacement:
-    """Place an open, legally approved case with ``agency``; audits ``agency.placed``.
+    """Place an open, legally approved case with ``agency``; audits ``agency.placed`` and tells
+    the borrower in their account (a required notice).
 
-    Raises CaseNotFound, AgencyRequired, NotApproved, CaseNotOpen or PlacementActive.
+    Raises CaseNotFound, AgencyRequired, NotApproved, CaseNotOpen, PlacementActive or
+    TemplateMissing (no notice template: the borrower could not be told).
     """
     agency = agency.strip()[:AGENCY_MAX]
     if not agency:
@@ -88,14 +91,15 @@ def place_with_agency(
         details={"case_id": case.id, "agency": agency},
         ip_address=ip_address,
     )
+    tell_borrower(case, placement, PLACED, now=now, actor_id=actor.id)
     return placement
 
 
 def recall_placement(
     case_id: int, *, note: str, actor: Actor, now: datetime, ip_address: str | None
 ) -> AgencyPlacement:
-    """Take the case back from its agency; audits ``agency.recalled``. Raises CaseNotFound or
-    NoActivePlacement."""
+    """Take the case back from its agency; audits ``agency.recalled`` and tells the borrower.
+    Raises CaseNotFound, NoActivePlacement or TemplateMissing."""
     case = authorized_case(case_id, actor, lock=True)
     placement = _active_or_refuse(case.id)
     placement.recalled_at = now
@@ -111,6 +115,7 @@ def recall_placement(
         details={"case_id": case.id, "agency": placement.agency, "note": note.strip()},
         ip_address=ip_address,
     )
+    tell_borrower(case, placement, RECALLED, now=now, actor_id=actor.id)
     return placement
 
 

@@ -113,12 +113,15 @@ def produce_letter(
     if not position.is_overdue:
         raise NotOverdue()
     deadline = today + timedelta(days=DEADLINE_DAYS)
-    variables = {
-        "loan_reference": loan.reference,
-        "amount_overdue": format_money(position.overdue, loan.currency, locale),
-        "days_past_due": str(position.days_past_due),
-        "deadline_date": format_date(deadline, "long", locale=locale),
-    }
+
+    def variables(locale: str) -> dict[str, str]:  # each rendering formats in its language
+        return {
+            "loan_reference": loan.reference,
+            "amount_overdue": format_money(position.overdue, loan.currency, locale),
+            "days_past_due": str(position.days_past_due),
+            "deadline_date": format_date(deadline, "long", locale=locale),
+        }
+
     version = latest_version(LETTER_PURPOSE, Channel.PORTAL, locale)
     if version is None:
         raise TemplateMissing()
@@ -128,7 +131,7 @@ def produce_letter(
         {
             "borrower_name": borrower.name,
             "portal_url": current_app.config["PUBLIC_URL"],
-            **variables,
+            **variables(locale),
         },
     )
     messages = [

@@ -140,11 +140,11 @@ def test_a_promise_to_pay_call_without_amount_and_date_records_nothing(app, coll
     assert _count(app, ContactDecisionRecord) == 0
 
 
-def test_a_call_at_night_is_refused_by_the_guard_and_nothing_is_recorded(
+def test_a_call_at_night_is_refused_by_the_guard_and_only_the_refusal_is_kept(
     app, collector, setup, monkeypatch
 ):
     """23:30 for the borrower: refused, naming the rule and the earliest time (08:00 their time);
-    no call, promise, decision, audit event or contact time is kept."""
+    no call, promise, audit event or contact time is kept, only the guard's refusal."""
     freeze(monkeypatch, NIGHT)
 
     response = _post(
@@ -162,10 +162,11 @@ def test_a_call_at_night_is_refused_by_the_guard_and_nothing_is_recorded(
     assert "outside the contact hours" in text
     assert "11/29/26, 8:00" in text  # the next morning, borrower's clock
     assert "Asia/Shanghai" in text
-    assert "Nothing was recorded." in text
+    assert "No call was recorded; the refusal is on the case" in text
     assert _count(app, Message) == 0
     assert _count(app, PromiseToPay) == 0
-    assert _count(app, ContactDecisionRecord) == 0
+    assert _count(app, ContactDecisionRecord, ContactDecisionRecord.outcome == "defer") == 1
+    assert _count(app, ContactDecisionRecord) == 1
     assert _events(app, "case.call_logged") == []
     assert _last_contact(app, setup) is None
 

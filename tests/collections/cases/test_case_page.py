@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import event, select
 
 from portal.audit.models import AuditEvent
+from portal.audit.services import record as audit
 from portal.auth.models import BorrowerProfile, Channel, Role
 from portal.collections.models import (
     ArrearsReason,
@@ -221,6 +222,11 @@ def _add_every_kind_of_event(app, setup, offset: timedelta = timedelta(0)) -> No
             loan_id=loan_id, amount_minor=1_000, currency="CNY", method=PaymentMethod.ALIPAY,
             received_at=at[4],
         )  # fmt: skip
+        audit(
+            "case.callback_set", now=at[4] + timedelta(minutes=30), actor_id=actor,
+            object_type="collection_case", object_id=case_id,
+            details={"callback_at": (NOW + timedelta(days=1)).isoformat()},
+        )  # fmt: skip
         db.session.add_all(
             [
                 PromiseToPay(
@@ -246,8 +252,9 @@ def _add_every_kind_of_event(app, setup, offset: timedelta = timedelta(0)) -> No
 
 
 def test_timeline_merges_every_kind_of_event_newest_first(app, client, setup, monkeypatch):
-    """Transitions, messages, decisions, calls, payments, promises, notes, assessments and
-    legal steps are on one timeline, newest first, each guard decision with its message."""
+    """Transitions, messages, refused calls, calls, payments, callbacks, promises, notes,
+    assessments and legal steps are on one timeline, newest first, each guard decision with its
+    message, a refused call with the rule that refused it."""
     freeze(monkeypatch, NOW)
     _add_every_kind_of_event(app, setup)
     login(client, setup["collector"])
@@ -262,9 +269,10 @@ def test_timeline_merges_every_kind_of_event_newest_first(app, client, setup, mo
         "assessment",
         "note",
         "promise",
+        "callback",
         "payment",
         "call",
-        "decision",
+        "refused_call",
         "message",
         "transition",
     ]
@@ -274,7 +282,8 @@ def test_timeline_merges_every_kind_of_event_newest_first(app, client, setup, mo
     assert "No answer" in text
     assert "(4 days past due)" in text  # the recorded reason "4 dpd", in words
     assert "the borrower opted out of this channel" in text
-    assert "outside the contact hours" in text
+    assert "Call refused by the contact rules : outside the contact hours" in text
+    assert "Callback scheduled : for 11/29/26" in text  # in the borrower’s time
     assert html.count('data-testid="guard-decision"') == 2  # on the message and on the call
     assert "&lt;b&gt;called twice&lt;/b&gt;" in html  # what people write is escaped
 

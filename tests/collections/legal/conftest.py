@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 
 from portal.audit.models import AuditEvent
 from portal.auth.models import BorrowerProfile, Channel, Role
+from portal.collections.legal.agency_notices import PLACED, RECALLED
 from portal.collections.models import CollectionCase, LegalRequest
 from portal.collections.run import run_collections
 from portal.extensions import db
@@ -22,6 +23,7 @@ from tests.messaging.conftest import NOON_SHANGHAI
 
 NOW = NOON_SHANGHAI  # 10:00 in Shanghai on Saturday 2026-11-28
 TODAY = date(2026, 11, 28)
+AGENCY_NOTICES = (PLACED, RECALLED)
 STAGE_3_LOAN = date(2026, 6, 15)  # first installment due 2026-07-15: 136 days past due
 STAGE_2_LOAN = date(2026, 10, 15)  # first installment due 2026-11-15: 13 days past due
 REQUESTS = "/staff/collections/legal/requests"
@@ -40,7 +42,7 @@ class OpenCase:
 
 def _install_templates(locale: str) -> None:
     """The default texts of the purposes these tests send (all of them would take seconds)."""
-    for purpose in ("overdue_stage_1", "overdue_stage_2", "lawyer_letter"):
+    for purpose in ("overdue_stage_1", "overdue_stage_2", "lawyer_letter", *AGENCY_NOTICES):
         for channel in INSTALL_CHANNELS:
             if latest_version(purpose, channel, locale) is None:
                 subject, body = default_for(purpose, channel, locale)

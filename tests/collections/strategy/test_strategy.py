@@ -21,6 +21,7 @@ from portal.collections.strategy.services import (
     validate_strategy,
 )
 from portal.extensions import db
+from portal.messaging.renderings import variables_in
 
 NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
 
@@ -205,7 +206,9 @@ def test_the_notice_variables_are_those_the_overdue_notice_fills(
     """OVERDUE_NOTICE_VARIABLES matches what send_overdue_notice really passes to the outbox."""
     seen: dict = {}
     monkeypatch.setattr(
-        notices_module, "enqueue", lambda **kwargs: seen.update(kwargs["variables"])
+        notices_module,
+        "enqueue",
+        lambda **kwargs: seen.update(variables_in(kwargs["variables"], "en")),
     )
     loan_id = make_loan(make_user().id, disbursed_on=date(2026, 1, 15))
     notices_module.send_overdue_notice(loan_id, channel=Channel.PORTAL, now=NOW)
