@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from portal.timeutil import local_today, utcnow
-from tests.collections.test_legal import approved_case, post
+from tests.collections.legal.conftest import approved_case, post
 from tests.conftest import login, page_text
 
 
