@@ -21,8 +21,8 @@ from portal.loans.schedule import add_months
 from portal.loans.services import create_loan, record_payment
 from portal.messaging.default_templates import install_default_templates
 from portal.messaging.dispatch import dispatch_due
-from portal.messaging.emergency_contacts import add_contact
-from portal.messaging.notices import send_overdue_notice
+from portal.messaging.emergency_contacts.services import add_contact
+from portal.messaging.notices.services import send_overdue_notice
 from portal.timeutil import portfolio_today, utcnow
 
 DEMO_PASSWORD = "demo1234"  # noqa: S105 - published in the README, demo only

@@ -9,7 +9,7 @@ from portal.demo import seed
 from portal.extensions import db
 from portal.loans.models import Loan
 from portal.loans.services import loan_position, loans_of_borrower, portfolio_by_bucket
-from portal.messaging.emergency_contacts import active_contacts
+from portal.messaging.emergency_contacts.services import active_contacts
 from portal.messaging.models import EmergencyContact
 from tests.conftest import csrf_token, page_text
 

@@ -18,7 +18,7 @@ from portal.collections.models import (
     PromiseStatus,
     Willingness,
 )
-from portal.messaging.emergency_contacts import RELATIONSHIPS
+from portal.messaging.emergency_contacts.services import RELATIONSHIPS
 from portal.messaging.models import CallOutcome
 from portal.messaging.staff import labels as messaging_labels
 

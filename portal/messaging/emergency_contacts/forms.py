@@ -1,7 +1,7 @@
 """The borrower's form for naming an emergency contact.
 
-The form checks shape (filled in, lengths, a number in international format); the service in
-``portal.messaging.emergency_contacts`` checks the rest (own number, duplicates, the limit).
+The form checks shape (filled in, lengths, a number in international format); ``services.py``
+beside it checks the rest (own number, duplicates, the limit).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
-from portal.messaging.emergency_contacts import (
+from portal.messaging.emergency_contacts.services import (
     NAME_MAX,
     RELATIONSHIPS,
     InvalidPhone,

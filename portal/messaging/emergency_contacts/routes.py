@@ -14,8 +14,8 @@ from portal.auth.forms import EmptyForm
 from portal.auth.models import Role
 from portal.auth.permissions import role_required
 from portal.extensions import db
-from portal.messaging.emergency_contact_forms import EmergencyContactForm
-from portal.messaging.emergency_contacts import (
+from portal.messaging.emergency_contacts.forms import EmergencyContactForm
+from portal.messaging.emergency_contacts.services import (
     MAX_CONTACTS,
     RELATIONSHIPS,
     EmergencyContactRefused,
@@ -25,7 +25,7 @@ from portal.messaging.emergency_contacts import (
 )
 from portal.timeutil import utcnow
 
-bp = Blueprint("emergency_contacts", __name__, url_prefix="/settings/emergency-contacts")
+bp = Blueprint("messaging_emergency_contacts", __name__, url_prefix="/settings/emergency-contacts")
 
 
 def _page(form: EmergencyContactForm):

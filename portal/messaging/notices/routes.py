@@ -9,10 +9,10 @@ from portal.auth.models import Role
 from portal.auth.permissions import role_required
 from portal.extensions import db
 from portal.loans.services import loan_of_borrower, loan_position
-from portal.messaging.notices import notices_of, open_notice, unread_count
+from portal.messaging.notices.services import notices_of, open_notice, unread_count
 from portal.timeutil import local_today, utcnow
 
-bp = Blueprint("notices", __name__, url_prefix="/notices")
+bp = Blueprint("messaging_notices", __name__, url_prefix="/notices")
 
 
 @bp.app_context_processor

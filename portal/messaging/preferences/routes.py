@@ -14,11 +14,11 @@ from flask_login import current_user
 from portal.auth.models import Channel, Role
 from portal.auth.permissions import role_required
 from portal.extensions import db
-from portal.messaging.preference_forms import EDITABLE_CHANNELS, ContactPreferencesForm
-from portal.messaging.unsubscribe import set_channel_preference
+from portal.messaging.preferences.forms import EDITABLE_CHANNELS, ContactPreferencesForm
+from portal.messaging.unsubscribe.services import set_channel_preference
 from portal.timeutil import utcnow
 
-bp = Blueprint("contact_settings", __name__)
+bp = Blueprint("messaging_preferences", __name__)
 
 
 def _current_preferences() -> dict[Channel, bool]:
@@ -30,7 +30,7 @@ def _current_preferences() -> dict[Channel, bool]:
 
 @bp.route("/settings/contact", methods=["GET", "POST"])
 @role_required(Role.BORROWER)
-def contact_settings():
+def index():
     current = _current_preferences()
     form = ContactPreferencesForm(
         data={channel.value: allowed for channel, allowed in current.items()}
@@ -51,7 +51,7 @@ def contact_settings():
                 )
         db.session.commit()
         flash(_("Your contact preferences are saved."), "success")
-        return redirect(url_for("contact_settings.contact_settings"))
+        return redirect(url_for(".index"))
     return render_template(
         "borrower/contact_settings.html",
         form=form,

@@ -16,12 +16,12 @@ from flask import Blueprint, Response, abort, current_app, request
 
 from portal.extensions import csrf, db
 from portal.messaging.channels.twilio import signature_is_valid
-from portal.messaging.sms_inbound import apply_delivery_report, receive_sms
+from portal.messaging.sms.inbound import apply_delivery_report, receive_sms
 from portal.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
-bp = Blueprint("sms_webhooks", __name__, url_prefix="/webhooks/sms")
+bp = Blueprint("messaging_sms", __name__, url_prefix="/webhooks/sms")
 csrf.exempt(bp)
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'

@@ -22,14 +22,14 @@ from portal.auth.forms import EmptyForm
 from portal.auth.models import BorrowerProfile, Channel, ContactPreference, User
 from portal.config import SUPPORTED_LOCALES
 from portal.extensions import csrf, db
-from portal.messaging.unsubscribe import (
+from portal.messaging.unsubscribe.services import (
     InvalidUnsubscribeLink,
     read_unsubscribe_token,
     set_channel_preference,
 )
 from portal.timeutil import utcnow
 
-bp = Blueprint("unsubscribe", __name__)
+bp = Blueprint("messaging_unsubscribe", __name__)
 
 CHANNEL_NOUNS = {
     Channel.EMAIL: _l("emails"),

@@ -2,7 +2,7 @@
 
 A token is the borrower id and channel signed with SECRET_KEY (salted for this use only). It
 does not expire: an unsubscribe link in an old email must keep working. The pages that use it
-are in portal/messaging/unsubscribe_routes.py.
+are in ``routes.py`` beside this module.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from portal.extensions import db
 from portal.messaging.dispatch import dispatch_due, retry_delay
 from portal.messaging.models import Message, MessageStatus
 from portal.messaging.templates import save_version
-from tests.messaging.smtp import HOST, free_port, parts, queue_email, running_sink
+from tests.messaging.channels.conftest import HOST, free_port, parts, queue_email, running_sink
 
 NOW = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)  # 11:00 in Shanghai: inside the contact window
 

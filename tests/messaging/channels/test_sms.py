@@ -16,7 +16,7 @@ from portal.messaging.channels.twilio import TwilioSmsChannel
 from portal.messaging.dispatch import dispatch_due
 from portal.messaging.models import ContactDecisionRecord, Message, MessageStatus, SmsLog
 from portal.messaging.outbox import enqueue
-from tests.messaging.fake_twilio import (
+from tests.messaging.sms.conftest import (
     RECEIPT_VARIABLES,
     REMINDER_VARIABLES,
     FakeTwilio,

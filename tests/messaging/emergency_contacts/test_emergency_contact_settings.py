@@ -10,11 +10,11 @@ from sqlalchemy import select
 from portal.audit.models import AuditEvent
 from portal.auth.models import Role
 from portal.extensions import db
-from portal.messaging.emergency_contacts import add_contact
+from portal.messaging.emergency_contacts.services import add_contact
 from portal.messaging.models import EmergencyContact
 from tests.conftest import csrf_token, login, page_text
 from tests.messaging.conftest import NOON_SHANGHAI
-from tests.messaging.fake_twilio import give_phone
+from tests.messaging.sms.conftest import give_phone
 
 URL = "/settings/emergency-contacts"
 
@@ -195,5 +195,5 @@ def test_staff_get_403(app, client, make_user, role):
 
 def test_the_views_declare_their_role(app):
     """The role marker tests/auth/test_roles.py looks for is on both views."""
-    for endpoint in ("emergency_contacts.index", "emergency_contacts.remove"):
+    for endpoint in ("messaging_emergency_contacts.index", "messaging_emergency_contacts.remove"):
         assert app.view_functions[endpoint].allowed_roles == (Role.BORROWER,)

@@ -13,7 +13,7 @@ from portal.domain import NotFound
 from portal.extensions import db
 from portal.messaging.calls import log_call
 from portal.messaging.dispatch import dispatch_due
-from portal.messaging.emergency_contacts import (
+from portal.messaging.emergency_contacts.services import (
     MAX_CONTACTS,
     DuplicateContact,
     EmergencyContactNotFound,

@@ -11,7 +11,7 @@ from portal.messaging.calls import CallNotAllowed, log_call, may_call
 from portal.messaging.dispatch import dispatch_due
 from portal.messaging.guard import Outcome
 from portal.messaging.models import CallOutcome, Message, MessageStatus
-from portal.messaging.notices import send_overdue_notice, unread_count
+from portal.messaging.notices.services import send_overdue_notice, unread_count
 from portal.messaging.reminders import generate_reminders
 from portal.timeutil import local_today, utcnow
 from tests.conftest import login, page_text

@@ -11,7 +11,7 @@ from portal.audit.models import AuditEvent
 from portal.auth.models import ContactPreference, Role
 from portal.extensions import db
 from tests.conftest import csrf_token, login, page_text
-from tests.messaging.fake_twilio import give_phone
+from tests.messaging.sms.conftest import give_phone
 
 URL = "/settings/contact"
 
@@ -155,7 +155,7 @@ def test_anonymous_visitors_are_sent_to_sign_in(client):
 
 def test_the_view_declares_its_role(app):
     """The role marker tests/auth/test_roles.py looks for is on the view."""
-    view = app.view_functions["contact_settings.contact_settings"]
+    view = app.view_functions["messaging_preferences.index"]
     assert view.allowed_roles == (Role.BORROWER,)
 
 

@@ -23,9 +23,9 @@ from portal.messaging.models import (
     MessageStatus,
 )
 from portal.messaging.outbox import enqueue
-from portal.messaging.sms_inbound import is_opt_in, is_opt_out
+from portal.messaging.sms.inbound import is_opt_in, is_opt_out
 from portal.timeutil import utcnow
-from tests.messaging.fake_twilio import (
+from tests.messaging.sms.conftest import (
     RECEIPT_VARIABLES,
     REMINDER_VARIABLES,
     give_phone,
@@ -472,7 +472,7 @@ CONTACT_PHONE = "+8613900139000"
 
 
 def _contact(app, borrower_id: int, phone: str = CONTACT_PHONE) -> int:
-    from portal.messaging.emergency_contacts import add_contact
+    from portal.messaging.emergency_contacts.services import add_contact
 
     with app.app_context():
         contact = add_contact(

@@ -13,7 +13,7 @@ from portal.auth.models import Role
 from portal.extensions import db
 from portal.messaging.models import PortalSetting
 from portal.messaging.rulebooks import InvalidRulebook, current_rulebook, lender_rulebook_code
-from portal.messaging.staff import rulebook_routes
+from portal.messaging.staff.rulebooks import routes as rulebook_routes
 from tests.conftest import csrf_token, login, page_text
 
 URL = "/staff/messaging/rulebooks"

@@ -14,7 +14,7 @@ from portal.extensions import db
 from portal.messaging.default_templates import channels_for
 from portal.messaging.purposes import PURPOSES
 from portal.messaging.samples import sample_variables
-from portal.messaging.staff.preview import preview_template
+from portal.messaging.staff.templates.preview import preview_template
 from portal.messaging.templates import latest_version, save_version
 from tests.conftest import csrf_token, login, page_text
 

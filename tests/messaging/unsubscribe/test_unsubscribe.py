@@ -13,9 +13,9 @@ from portal.auth.models import Channel, ContactPreference, Role
 from portal.extensions import db
 from portal.messaging.dispatch import dispatch_due
 from portal.messaging.models import Message, MessageStatus
-from portal.messaging.unsubscribe import unsubscribe_token
+from portal.messaging.unsubscribe.services import unsubscribe_token
 from tests.conftest import CSRF_PATTERN, page_text
-from tests.messaging.smtp import HOST, queue_email, running_sink
+from tests.messaging.channels.conftest import HOST, queue_email, running_sink
 
 NOW = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)  # 11:00 in Shanghai: inside the contact window
 EN = {"Accept-Language": "en"}

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import render_template, request
+from flask import Blueprint, render_template, request
 
 from portal.auth.models import Channel
 from portal.auth.permissions import staff_required
-from portal.messaging import forms  # a module import: forms imports our labels
 from portal.messaging.models import MessageStatus
 from portal.messaging.purposes import PURPOSES
-from portal.messaging.staff import bp
+from portal.messaging.staff import forms  # a module import: forms imports our labels
 from portal.messaging.staff.labels import (
     CHANNEL_LABELS,
     STATUS_BADGES,
@@ -20,6 +19,8 @@ from portal.messaging.staff.labels import (
 )
 from portal.messaging.staff.queries import MessageFilters, message_page, status_counts
 from portal.timeutil import utcnow
+
+bp = Blueprint("messaging_staff_log", __name__, url_prefix="/staff/messaging")
 
 SUMMARY_DAYS = 7
 

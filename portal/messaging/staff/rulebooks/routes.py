@@ -6,14 +6,13 @@ contact decision records the version it used.
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.auth.models import Role
 from portal.auth.permissions import role_required
 from portal.extensions import db
-from portal.messaging import forms  # a module import: forms imports our labels
 from portal.messaging.rulebooks import (
     BUILT_IN,
     InvalidRulebook,
@@ -21,7 +20,7 @@ from portal.messaging.rulebooks import (
     lender_rulebook_code,
     settings_to_json,
 )
-from portal.messaging.staff import bp
+from portal.messaging.staff import forms  # a module import: forms imports our labels
 from portal.messaging.staff.labels import RULEBOOK_NAMES, THIRD_PARTY_MODES
 from portal.messaging.staff.queries import rulebook_history
 from portal.messaging.staff.services import (
@@ -30,6 +29,8 @@ from portal.messaging.staff.services import (
     set_lender_rulebook,
 )
 from portal.timeutil import utcnow
+
+bp = Blueprint("messaging_staff_rulebooks", __name__, url_prefix="/staff/messaging")
 
 
 def _threshold_form(code: str) -> forms.RulebookForm:

@@ -5,7 +5,7 @@ All staff may read templates; only admins save them or use the live preview.
 
 from __future__ import annotations
 
-from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -16,16 +16,17 @@ from portal.auth.permissions import role_required, staff_required
 from portal.config import SUPPORTED_LOCALES
 from portal.domain import NotFound
 from portal.extensions import db
-from portal.messaging import forms  # a module import: forms imports our labels
 from portal.messaging.default_templates import channels_for
 from portal.messaging.purposes import PURPOSES, Purpose
-from portal.messaging.staff import bp
+from portal.messaging.staff import forms  # a module import: forms imports our labels
 from portal.messaging.staff.labels import CHANNEL_LABELS, KIND_LABELS, TEMPLATE_CHANNELS
-from portal.messaging.staff.preview import preview_template
 from portal.messaging.staff.queries import template_grid, template_history, template_version
 from portal.messaging.staff.services import save_template
+from portal.messaging.staff.templates.preview import preview_template
 from portal.messaging.templates import InvalidTemplate
 from portal.timeutil import utcnow
+
+bp = Blueprint("messaging_staff_templates", __name__, url_prefix="/staff/messaging")
 
 INSTALL_COMMAND = "flask --app wsgi messaging install-templates"
 

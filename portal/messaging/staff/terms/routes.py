@@ -6,7 +6,7 @@ template saved afterwards and in every message rendered afterwards (``content_ch
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -14,13 +14,14 @@ from portal.auth.models import Role
 from portal.auth.permissions import role_required, staff_required
 from portal.config import SUPPORTED_LOCALES
 from portal.extensions import db
-from portal.messaging import forms  # a module import: forms imports our labels
 from portal.messaging.content_check import BUILT_IN_TERMS, CATEGORIES
-from portal.messaging.staff import bp
+from portal.messaging.staff import forms  # a module import: forms imports our labels
 from portal.messaging.staff.labels import CATEGORY_LABELS
 from portal.messaging.staff.queries import added_terms
 from portal.messaging.staff.services import DuplicateTerm, add_prohibited_term
 from portal.timeutil import utcnow
+
+bp = Blueprint("messaging_staff_terms", __name__, url_prefix="/staff/messaging")
 
 
 def _page(form: forms.TermForm):
