@@ -15,7 +15,7 @@ from portal.auth.models import Channel, Role
 from portal.auth.permissions import role_required
 from portal.extensions import db
 from portal.messaging.preferences.forms import EDITABLE_CHANNELS, ContactPreferencesForm
-from portal.messaging.unsubscribe.services import set_channel_preference
+from portal.messaging.preferences.services import set_channel_preference
 from portal.timeutil import utcnow
 
 bp = Blueprint("messaging_preferences", __name__)

@@ -38,7 +38,7 @@ from portal.auth.models import BorrowerProfile, Channel
 from portal.extensions import db
 from portal.messaging.emergency_contacts.services import set_number_opt_out
 from portal.messaging.models import InboundSms, Message, MessageStatus
-from portal.messaging.unsubscribe.services import set_channel_preference
+from portal.messaging.preferences.services import set_channel_preference
 
 # Compared after NFKC (full-width "ＳＴＯＰ" is "STOP"), trimming and case folding.
 OPT_OUT_KEYWORDS = frozenset(

@@ -16,17 +16,13 @@ from contextlib import AbstractContextManager, nullcontext
 from flask import Blueprint, render_template, request, session
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 
 from portal.auth.forms import EmptyForm
-from portal.auth.models import BorrowerProfile, Channel, ContactPreference, User
+from portal.auth.models import Channel, User
 from portal.config import SUPPORTED_LOCALES
 from portal.extensions import csrf, db
-from portal.messaging.unsubscribe.services import (
-    InvalidUnsubscribeLink,
-    read_unsubscribe_token,
-    set_channel_preference,
-)
+from portal.messaging.preferences.services import opted_out, set_channel_preference
+from portal.messaging.unsubscribe.services import borrower_of_token
 from portal.timeutil import utcnow
 
 bp = Blueprint("messaging_unsubscribe", __name__)
@@ -39,30 +35,6 @@ CHANNEL_NOUNS = {
 }
 
 
-def _borrower(token: str) -> tuple[User, Channel]:
-    """The borrower and channel of a valid link; InvalidUnsubscribeLink otherwise."""
-    borrower_id, channel = read_unsubscribe_token(token)
-    user = db.session.scalar(
-        select(User)
-        .join(BorrowerProfile, BorrowerProfile.user_id == User.id)
-        .where(User.id == borrower_id)
-    )
-    if user is None:  # signed by us, but the borrower is gone: same answer as a bad link
-        raise InvalidUnsubscribeLink()
-    return user, channel
-
-
-def _opted_out(borrower_id: int, channel: Channel) -> bool:
-    return (
-        db.session.scalar(
-            select(ContactPreference.allowed).where(
-                ContactPreference.borrower_id == borrower_id, ContactPreference.channel == channel
-            )
-        )
-        is False
-    )
-
-
 def _in_language_of(user: User) -> AbstractContextManager:
     # The visitor's explicit choice wins; otherwise the language the borrower's emails are in.
     if session.get("lang") in SUPPORTED_LOCALES or user.locale not in SUPPORTED_LOCALES:
@@ -73,9 +45,9 @@ def _in_language_of(user: User) -> AbstractContextManager:
 @bp.get("/unsubscribe/<token>")
 def confirm(token: str):
     """Ask before unsubscribing (a GET changes nothing)."""
-    user, channel = _borrower(token)
+    user, channel = borrower_of_token(token)
     with _in_language_of(user):
-        if _opted_out(user.id, channel):
+        if opted_out(user.id, channel):
             return render_template(
                 "messaging/unsubscribe_done.html", channel=CHANNEL_NOUNS[channel], changed=False
             )
@@ -91,7 +63,7 @@ def submit(token: str):
     one_click = request.form.get("List-Unsubscribe") == "One-Click"
     if not one_click:
         csrf.protect()  # raises CSRFError (a 400 page) without a valid token
-    user, channel = _borrower(token)
+    user, channel = borrower_of_token(token)
     changed = set_channel_preference(
         user.id,
         channel,

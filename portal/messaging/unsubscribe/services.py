@@ -1,4 +1,4 @@
-"""Signed unsubscribe links (no login needed) and opting out of a channel.
+"""Signed unsubscribe links (no login needed): making them, reading them, their borrower.
 
 A token is the borrower id and channel signed with SECRET_KEY (salted for this use only). It
 does not expire: an unsubscribe link in an old email must keep working. The pages that use it
@@ -7,15 +7,12 @@ are in ``routes.py`` beside this module.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadData, URLSafeSerializer
 from sqlalchemy import select
 
-from portal.audit.services import record as audit
-from portal.auth.models import Channel, ContactPreference
+from portal.auth.models import BorrowerProfile, Channel, User
 from portal.domain import DomainError
 from portal.extensions import db
 
@@ -54,42 +51,14 @@ def read_unsubscribe_token(token: str) -> tuple[int, Channel]:
         raise InvalidUnsubscribeLink() from error
 
 
-def set_channel_preference(
-    borrower_id: int,
-    channel: Channel,
-    allowed: bool,
-    *,
-    now: datetime,
-    source: str,
-    actor_id: int | None = None,
-    ip_address: str | None = None,
-) -> bool:
-    """Opt a borrower in or out of a channel; returns whether anything changed. Audited.
-
-    No row means allowed, so opting in without a row changes nothing (no row, no event).
-    """
-    preference = db.session.scalar(
-        select(ContactPreference).where(
-            ContactPreference.borrower_id == borrower_id, ContactPreference.channel == channel
-        )
+def borrower_of_token(token: str) -> tuple[User, Channel]:
+    """The borrower and channel of a valid link; InvalidUnsubscribeLink otherwise."""
+    borrower_id, channel = read_unsubscribe_token(token)
+    user = db.session.scalar(
+        select(User)
+        .join(BorrowerProfile, BorrowerProfile.user_id == User.id)
+        .where(User.id == borrower_id)
     )
-    if preference is None:
-        if allowed:
-            return False
-        preference = ContactPreference(borrower_id=borrower_id, channel=channel, allowed=True)
-        db.session.add(preference)
-    if preference.allowed == allowed:
-        return False
-    preference.allowed = allowed
-    preference.updated_at = now
-    audit(
-        "contact.opt_in" if allowed else "contact.opt_out",
-        now=now,
-        actor_id=actor_id,
-        object_type="borrower",
-        object_id=borrower_id,
-        details={"channel": channel.value, "source": source},
-        ip_address=ip_address,
-    )
-    db.session.flush()
-    return True
+    if user is None:  # signed by us, but the borrower is gone: same answer as a bad link
+        raise InvalidUnsubscribeLink()
+    return user, channel

@@ -9,7 +9,7 @@ from sqlalchemy import delete, select
 from portal.audit.models import AuditEvent
 from portal.auth.models import Channel, ContactPreference, Role
 from portal.extensions import db
-from portal.messaging.unsubscribe.services import set_channel_preference
+from portal.messaging.preferences.services import set_channel_preference
 
 NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
 
