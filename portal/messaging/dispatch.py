@@ -23,7 +23,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from portal.auth.models import Channel
 from portal.extensions import db
-from portal.messaging.channels import ChannelAdapter, DeliveryError, build_adapters
+from portal.messaging.channels import (
+    DISPATCHED_CHANNELS,
+    ChannelAdapter,
+    DeliveryError,
+    build_adapters,
+)
 from portal.messaging.facts import load_borrower_contexts
 from portal.messaging.guard import Outcome, decide
 from portal.messaging.models import ContactDecisionRecord, Message, MessageStatus
@@ -33,7 +38,6 @@ from portal.sqlutil import rows_affected
 log = logging.getLogger(__name__)
 RETRY_BASE = timedelta(minutes=1)
 # Phone calls are placed by people and logged, never dispatched.
-DISPATCHED_CHANNELS = {Channel.PORTAL, Channel.EMAIL, Channel.SMS}
 
 
 @dataclass

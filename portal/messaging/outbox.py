@@ -17,19 +17,17 @@ from sqlalchemy import select
 from portal.auth.models import Channel
 from portal.domain import NotFound
 from portal.extensions import db
+from portal.messaging.channels.sms import OPT_OUT_LINES, needs_opt_out
 from portal.messaging.content_check import find_violations
 from portal.messaging.facts import BorrowerContext, load_borrower_contexts
 from portal.messaging.guard import Decision, Outcome, decide
 from portal.messaging.models import (
     ContactDecisionRecord,
-    ContactKind,
     Message,
     MessageStatus,
 )
 from portal.messaging.purposes import purpose
 from portal.messaging.templates import TemplateMissing, latest_version, render
-
-OPT_OUT_LINES = {"zh_CN": "回复TD退订", "en": "Reply STOP to opt out."}
 
 
 class BorrowerNotFound(NotFound):
@@ -75,8 +73,7 @@ def enqueue(
         },
     )
     body_text = rendered.body_text
-    needs_opt_out = channel is Channel.SMS and spec.kind is not ContactKind.REQUIRED_NOTICE
-    if needs_opt_out and OPT_OUT_LINES[locale] not in body_text:
+    if needs_opt_out(channel, spec.kind) and OPT_OUT_LINES[locale] not in body_text:
         body_text = f"{body_text}\n{OPT_OUT_LINES[locale]}"  # every text carries its way out
 
     recipient = borrower.address_for(channel)

@@ -34,6 +34,7 @@ from wtforms.validators import (
 from portal.config import SUPPORTED_LOCALES
 from portal.forms import choices, keep_text, strip
 from portal.i18n import LANGUAGE_NAMES
+from portal.messaging.channels import DISPATCHED_CHANNELS
 from portal.messaging.content_check import CATEGORIES
 from portal.messaging.purposes import PURPOSES
 from portal.messaging.rulebooks import BUILT_IN
@@ -42,7 +43,6 @@ from portal.messaging.staff.labels import (
     CHANNEL_LABELS,
     RULEBOOK_NAMES,
     STATUS_LABELS,
-    TEMPLATE_CHANNELS,
     THIRD_PARTY_MODES,
 )
 
@@ -82,7 +82,7 @@ class PreviewForm(TemplateForm):
     """A draft sent by the editor for a live preview (JSON, CSRF checked from the header)."""
 
     purpose = StringField(validators=[InputRequired()])
-    channel = SelectField(choices=choices({c.value: c.value for c in TEMPLATE_CHANNELS}))
+    channel = SelectField(choices=choices({c.value: c.value for c in DISPATCHED_CHANNELS}))
     locale = SelectField(choices=choices({code: code for code in SUPPORTED_LOCALES}))
 
     def validate_purpose(self, field) -> None:

@@ -16,10 +16,11 @@ from portal.auth.permissions import role_required, staff_required
 from portal.config import SUPPORTED_LOCALES
 from portal.domain import NotFound
 from portal.extensions import db
+from portal.messaging.channels import DISPATCHED_CHANNELS
 from portal.messaging.default_templates import channels_for
 from portal.messaging.purposes import PURPOSES, Purpose
 from portal.messaging.staff import forms  # a module import: forms imports our labels
-from portal.messaging.staff.labels import CHANNEL_LABELS, KIND_LABELS, TEMPLATE_CHANNELS
+from portal.messaging.staff.labels import CHANNEL_LABELS, KIND_LABELS
 from portal.messaging.staff.queries import template_grid, template_history, template_version
 from portal.messaging.staff.services import save_template
 from portal.messaging.staff.templates.preview import preview_template
@@ -37,7 +38,7 @@ class TemplateNotFound(NotFound):
 
 def _key(purpose_code: str, channel: str, locale: str) -> tuple[Purpose, Channel]:
     """The purpose and channel named in a URL; 404 for anything that has no template."""
-    channels = {c.value: c for c in TEMPLATE_CHANNELS}
+    channels = {c.value: c for c in DISPATCHED_CHANNELS}
     if purpose_code not in PURPOSES or channel not in channels or locale not in SUPPORTED_LOCALES:
         raise TemplateNotFound()
     return PURPOSES[purpose_code], channels[channel]
@@ -51,7 +52,7 @@ def templates():
         "staff/messaging/templates.html",
         grid=grid,
         purposes=PURPOSES,
-        channels=TEMPLATE_CHANNELS,
+        channels=DISPATCHED_CHANNELS,
         locales=SUPPORTED_LOCALES,
         used_channels={code: channels_for(code) for code in PURPOSES},
         channel_labels=CHANNEL_LABELS,
