@@ -130,8 +130,14 @@ def _decide(message: Message, spec: Purpose, borrower: BorrowerContext, now: dat
     )
     if violations:
         return Decision(Outcome.BLOCK, "content_check")
+    return guard_decision(message, borrower, now)
+
+
+def guard_decision(message: Message, borrower: BorrowerContext, now: datetime) -> Decision:
+    """What the contact-rules guard says about sending ``message`` now (at enqueue and at
+    dispatch alike)."""
     return decide(
-        kind=spec.kind,
+        kind=message.kind,
         channel=message.channel,
         now=now,
         facts=borrower.facts(
