@@ -1,4 +1,4 @@
-"""The borrower's own pages: dashboard and loan detail."""
+"""The borrower's own pages: dashboard and loan detail (blueprint ``loans``)."""
 
 from __future__ import annotations
 

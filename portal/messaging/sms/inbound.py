@@ -1,6 +1,6 @@
 """What the SMS provider tells us: delivery reports on our texts, and texts borrowers send us.
 
-No HTTP here: portal/messaging/webhooks.py checks the provider's signature and calls these.
+No HTTP here: ``routes.py`` beside this module checks the provider's signature and calls these.
 Both functions flush and never commit; the route commits once.
 
 Delivery reports (Twilio ``MessageStatus``):

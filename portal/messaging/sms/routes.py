@@ -5,7 +5,7 @@ the URL it called and the POST parameters, keyed with our auth token. The URL is
 PUBLIC_URL, because behind a proxy the host and scheme Flask sees are not the ones Twilio used.
 A missing or wrong signature, or no SMS_AUTH_TOKEN configured, is a 403 and changes nothing.
 
-The rules live in portal/messaging/sms_inbound.py; these routes parse, call one service, commit.
+The rules live in ``inbound.py`` beside this module; these routes parse, call one service, commit.
 """
 
 from __future__ import annotations
