@@ -85,27 +85,33 @@ def _register_blueprints(app: Flask) -> None:
     from portal.collections.strategy.routes import bp as collections_strategy
     from portal.health import bp as health
     from portal.i18n import bp as i18n
-    from portal.loans.routes import bp as borrower
-    from portal.messaging.emergency_contact_routes import bp as emergency_contacts
-    from portal.messaging.notice_routes import bp as notices
-    from portal.messaging.preference_routes import bp as contact_settings
-    from portal.messaging.staff import bp as messaging_staff
-    from portal.messaging.unsubscribe_routes import bp as unsubscribe
-    from portal.messaging.webhooks import bp as sms_webhooks
+    from portal.loans.routes import bp as loans
+    from portal.messaging.emergency_contacts.routes import bp as messaging_emergency_contacts
+    from portal.messaging.notices.routes import bp as messaging_notices
+    from portal.messaging.preferences.routes import bp as messaging_preferences
+    from portal.messaging.sms.routes import bp as messaging_sms
+    from portal.messaging.staff.log.routes import bp as messaging_staff_log
+    from portal.messaging.staff.rulebooks.routes import bp as messaging_staff_rulebooks
+    from portal.messaging.staff.templates.routes import bp as messaging_staff_templates
+    from portal.messaging.staff.terms.routes import bp as messaging_staff_terms
+    from portal.messaging.unsubscribe.routes import bp as messaging_unsubscribe
     from portal.staff.routes import bp as staff
 
     for blueprint in (
         auth,
         health,
         i18n,
-        borrower,
+        loans,
         staff,
-        notices,
-        contact_settings,
-        emergency_contacts,
-        unsubscribe,
-        sms_webhooks,
-        messaging_staff,
+        messaging_notices,
+        messaging_preferences,
+        messaging_emergency_contacts,
+        messaging_unsubscribe,
+        messaging_sms,
+        messaging_staff_templates,
+        messaging_staff_terms,
+        messaging_staff_rulebooks,
+        messaging_staff_log,
         collections_cases,
         collections_legal,
         collections_reports,

@@ -66,7 +66,7 @@ def switch_language():
     back = (
         request.referrer
         if request.referrer and request.referrer.startswith(request.host_url)
-        else url_for("borrower.dashboard")
+        else url_for("loans.dashboard")
     )
     if not form.validate_on_submit():
         flash(_("Your form expired. Please try again."), "warning")

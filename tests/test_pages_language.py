@@ -46,7 +46,7 @@ from portal.messaging.models import (
     TemplateVersion,
 )
 from portal.messaging.purposes import PURPOSES
-from portal.messaging.unsubscribe import unsubscribe_token
+from portal.messaging.unsubscribe.services import unsubscribe_token
 from portal.timeutil import portfolio_today, utcnow
 from tests.conftest import ON_POSTGRES, Account, _truncate_all, base_config, login
 

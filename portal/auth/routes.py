@@ -35,7 +35,7 @@ def _login_email_key() -> str:
 
 
 def landing_url(user) -> str:
-    return url_for("staff.home") if user.is_staff else url_for("borrower.dashboard")
+    return url_for("staff.home") if user.is_staff else url_for("loans.dashboard")
 
 
 def _safe_next(target: str | None) -> str | None:

@@ -16,7 +16,7 @@ from portal.collections.models import CaseStatus, CollectionCase
 from portal.collections.strategy.services import Strategy
 from portal.extensions import db
 from portal.messaging.models import MessageStatus
-from portal.messaging.notices import send_overdue_notice
+from portal.messaging.notices.services import send_overdue_notice
 from portal.messaging.templates import RenderFailed, TemplateMissing
 
 BATCH = 500

@@ -12,7 +12,7 @@ from portal.auth.models import Role, User
 from portal.auth.services import create_user
 from portal.demo.loans import LoanTerms
 from portal.extensions import db
-from portal.messaging.emergency_contacts import add_contact
+from portal.messaging.emergency_contacts.services import add_contact
 
 DEMO_PASSWORD = "demo1234"  # noqa: S105 - published in the README, demo only
 COLLECTOR_EMAIL = "collector@demo.test"

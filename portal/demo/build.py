@@ -26,7 +26,7 @@ from portal.demo.loans import Event, LoanTerms, open_loan, plan_loan
 from portal.extensions import db
 from portal.loans.models import Installment
 from portal.messaging.default_templates import install_default_templates
-from portal.messaging.notices import send_overdue_notice
+from portal.messaging.notices.services import send_overdue_notice
 from portal.timeutil import portfolio_today, utcnow
 
 HISTORY_DAYS = 120

@@ -1,4 +1,4 @@
-"""The borrower's own pages: dashboard and loan detail."""
+"""The borrower's own pages: dashboard and loan detail (blueprint ``loans``)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from portal.auth.permissions import role_required
 from portal.loans.services import loan_of_borrower, loan_position, loans_of_borrower
 from portal.timeutil import local_today, utcnow
 
-bp = Blueprint("borrower", __name__)
+bp = Blueprint("loans", __name__)
 
 
 @bp.get("/")

@@ -23,17 +23,21 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from portal.auth.models import Channel
 from portal.extensions import db
-from portal.messaging.channels import ChannelAdapter, DeliveryError, build_adapters
+from portal.messaging.channels import (
+    DISPATCHED_CHANNELS,
+    ChannelAdapter,
+    DeliveryError,
+    build_adapters,
+)
 from portal.messaging.facts import load_borrower_contexts
-from portal.messaging.guard import Outcome, decide
+from portal.messaging.guard import Outcome
 from portal.messaging.models import ContactDecisionRecord, Message, MessageStatus
-from portal.messaging.outbox import apply_decision, decision_values
+from portal.messaging.outbox import apply_decision, decision_values, guard_decision
 from portal.sqlutil import rows_affected
 
 log = logging.getLogger(__name__)
 RETRY_BASE = timedelta(minutes=1)
 # Phone calls are placed by people and logged, never dispatched.
-DISPATCHED_CHANNELS = {Channel.PORTAL, Channel.EMAIL, Channel.SMS}
 
 
 @dataclass
@@ -120,15 +124,7 @@ def _decide_claim(
     decisions, cleared = [], []
     for message in messages:
         borrower = borrowers[message.borrower_id]
-        decision = decide(
-            kind=message.kind,
-            channel=message.channel,
-            now=now,
-            facts=borrower.facts(
-                message.channel, now, emergency_contact_id=message.emergency_contact_id
-            ),
-            rules=borrower.rulebook,
-        )
+        decision = guard_decision(message, borrower, now)
         decisions.append(decision_values(message, decision, borrower, now, None))
         if decision.outcome is Outcome.SEND:
             borrower.record_contact(message.channel, now)

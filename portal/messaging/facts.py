@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 
 from portal.auth.models import BorrowerProfile, Channel, ContactPreference, User
 from portal.extensions import db
@@ -128,7 +129,34 @@ def load_borrower_contexts(borrower_ids: set[int], now: datetime) -> dict[int, B
     if not borrower_ids:
         return {}
     ids = sorted(borrower_ids)
-    rows = db.session.execute(
+    rows = _borrower_rows(ids)
+    opted_out = _opted_out_channels(ids)
+    holds = _open_holds(ids)
+    history = _recent_history(ids, now)
+    contacts = _emergency_contacts(ids)
+    rulebook = _rulebook_lookup()
+    return {
+        row.id: BorrowerContext(
+            borrower_id=row.id,
+            name=row.name,
+            email=row.email,
+            phone=row.phone,
+            locale=row.locale,
+            timezone=row.timezone,
+            cease_contact=row.cease_contact,
+            rulebook=rulebook(row.rulebook_code),
+            opted_out=opted_out[row.id],
+            open_holds=tuple(holds[row.id]),
+            history=history[row.id],
+            emergency_contacts=contacts[row.id],
+        )
+        for row in rows
+    }
+
+
+def _borrower_rows(ids: list[int]) -> Sequence[Row]:
+    """The borrowers' own columns and their profile's (one query)."""
+    return db.session.execute(
         select(
             User.id,
             User.name,
@@ -142,6 +170,10 @@ def load_borrower_contexts(borrower_ids: set[int], now: datetime) -> dict[int, B
         .join(BorrowerProfile, BorrowerProfile.user_id == User.id)
         .where(User.id.in_(ids))
     ).all()
+
+
+def _opted_out_channels(ids: list[int]) -> dict[int, set[Channel]]:
+    """The channels each borrower switched off (one query)."""
     opted_out: dict[int, set[Channel]] = defaultdict(set)
     for borrower_id, channel in db.session.execute(
         select(ContactPreference.borrower_id, ContactPreference.channel).where(
@@ -149,6 +181,11 @@ def load_borrower_contexts(borrower_ids: set[int], now: datetime) -> dict[int, B
         )
     ):
         opted_out[borrower_id].add(channel)
+    return opted_out
+
+
+def _open_holds(ids: list[int]) -> dict[int, list[str]]:
+    """The reasons of each borrower's open contact holds, oldest first (one query)."""
     holds: dict[int, list[str]] = defaultdict(list)
     for borrower_id, reason in db.session.execute(
         select(ContactHold.borrower_id, ContactHold.reason)
@@ -156,6 +193,11 @@ def load_borrower_contexts(borrower_ids: set[int], now: datetime) -> dict[int, B
         .order_by(ContactHold.opened_at)
     ):
         holds[borrower_id].append(reason.value)
+    return holds
+
+
+def _recent_history(ids: list[int], now: datetime) -> dict[int, list]:
+    """Each borrower's contacts in ``LOOKBACK``: (channel, at, call outcome, read); one query."""
     history: dict[int, list] = defaultdict(list)
     for borrower_id, channel, sent_at, outcome, read_at in db.session.execute(
         select(
@@ -172,6 +214,11 @@ def load_borrower_contexts(borrower_ids: set[int], now: datetime) -> dict[int, B
         )
     ):
         history[borrower_id].append((channel, sent_at, outcome, read_at is not None))
+    return history
+
+
+def _emergency_contacts(ids: list[int]) -> dict[int, dict[int, EmergencyContactState]]:
+    """Each borrower's emergency contacts by id, removed ones included (one query)."""
     contacts: dict[int, dict[int, EmergencyContactState]] = defaultdict(dict)
     for contact in db.session.execute(
         select(
@@ -190,6 +237,11 @@ def load_borrower_contexts(borrower_ids: set[int], now: datetime) -> dict[int, B
             removed=contact.removed_at is not None,
             opted_out=contact.opted_out_at is not None,
         )
+    return contacts
+
+
+def _rulebook_lookup() -> Callable[[str | None], RulebookSettings]:
+    """A borrower's rulebook by code (None: the lender's), each loaded once per batch."""
     lender_code = lender_rulebook_code()
     rulebooks: dict[str, RulebookSettings] = {}
 
@@ -199,20 +251,4 @@ def load_borrower_contexts(borrower_ids: set[int], now: datetime) -> dict[int, B
             rulebooks[code] = current_rulebook(code)
         return rulebooks[code]
 
-    return {
-        row.id: BorrowerContext(
-            borrower_id=row.id,
-            name=row.name,
-            email=row.email,
-            phone=row.phone,
-            locale=row.locale,
-            timezone=row.timezone,
-            cease_contact=row.cease_contact,
-            rulebook=rulebook(row.rulebook_code),
-            opted_out=opted_out[row.id],
-            open_holds=tuple(holds[row.id]),
-            history=history[row.id],
-            emergency_contacts=contacts[row.id],
-        )
-        for row in rows
-    }
+    return rulebook

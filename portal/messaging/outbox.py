@@ -17,20 +17,19 @@ from sqlalchemy import select
 from portal.auth.models import Channel
 from portal.domain import NotFound
 from portal.extensions import db
+from portal.messaging.channels.sms import OPT_OUT_LINES, needs_opt_out
 from portal.messaging.content_check import find_violations
 from portal.messaging.facts import BorrowerContext, load_borrower_contexts
 from portal.messaging.guard import Decision, Outcome, decide
 from portal.messaging.models import (
     ContactDecisionRecord,
-    ContactKind,
     Message,
     MessageStatus,
+    TemplateVersion,
 )
-from portal.messaging.purposes import purpose
+from portal.messaging.purposes import Purpose, purpose
 from portal.messaging.renderings import Variables, add_renderings, variables_in
-from portal.messaging.templates import TemplateMissing, latest_version, render
-
-OPT_OUT_LINES = {"zh_CN": "回复TD退订", "en": "Reply STOP to opt out."}
+from portal.messaging.templates import Rendered, TemplateMissing, latest_version, render
 
 
 class BorrowerNotFound(NotFound):
@@ -67,22 +66,13 @@ def enqueue(
         raise BorrowerNotFound()
     spec = purpose(purpose_code)
     locale = borrower.locale or current_app.config["DEFAULT_LOCALE"]
-    version = latest_version(purpose_code, channel, locale)
-    if version is None:
-        raise TemplateMissing()
-    common = {"borrower_name": borrower.name, "portal_url": current_app.config["PUBLIC_URL"]}
-    rendered = render(version, {**common, **variables_in(variables, locale)})
+    common = _common_variables(borrower)
+    version, rendered = _rendered(
+        purpose_code, channel, locale, {**common, **variables_in(variables, locale)}
+    )
     body_text = rendered.body_text
-    needs_opt_out = channel is Channel.SMS and spec.kind is not ContactKind.REQUIRED_NOTICE
-    if needs_opt_out and OPT_OUT_LINES[locale] not in body_text:
+    if needs_opt_out(channel, spec.kind) and OPT_OUT_LINES[locale] not in body_text:
         body_text = f"{body_text}\n{OPT_OUT_LINES[locale]}"  # every text carries its way out
-
-    recipient = borrower.address_for(channel)
-    if emergency_contact_id is not None:
-        # Only the borrower's own contacts, and none they removed.
-        recipient = borrower.emergency_contact_phone(emergency_contact_id)
-        if recipient is None:
-            raise NotFound()
     message = Message(
         idempotency_key=uuid.uuid4().hex,
         dedupe_key=dedupe_key,
@@ -94,7 +84,7 @@ def enqueue(
         channel=channel,
         locale=locale,
         template_version_id=version.id,
-        recipient=recipient,
+        recipient=_recipient(borrower, channel, emergency_contact_id),
         subject=rendered.subject,
         body_text=body_text,
         body_html=rendered.body_html,
@@ -104,25 +94,65 @@ def enqueue(
         created_by=actor_id,
         created_at=now,
     )
-    violations = find_violations(
-        f"{rendered.subject} {body_text}", locale, third_party=spec.third_party
-    )
-    if violations:
-        decision = Decision(Outcome.BLOCK, "content_check")
-    else:
-        decision = decide(
-            kind=spec.kind,
-            channel=channel,
-            now=now,
-            facts=borrower.facts(channel, now, emergency_contact_id=emergency_contact_id),
-            rules=borrower.rulebook,
-        )
+    decision = _decide(message, spec, borrower, now)
     apply_decision(message, decision)
     db.session.add(message)
     db.session.flush()
     record_decision(decision_values(message, decision, borrower, now, actor_id))
     add_renderings(message, variables, common)
     return message
+
+
+def _common_variables(borrower: BorrowerContext) -> dict[str, str]:
+    """What every template may use, whatever its purpose."""
+    return {"borrower_name": borrower.name, "portal_url": current_app.config["PUBLIC_URL"]}
+
+
+def _rendered(
+    purpose_code: str, channel: Channel, locale: str, values: dict[str, str]
+) -> tuple[TemplateVersion, Rendered]:
+    """The newest template for the message and its rendering; TemplateMissing if none."""
+    version = latest_version(purpose_code, channel, locale)
+    if version is None:
+        raise TemplateMissing()
+    return version, render(version, values)
+
+
+def _recipient(
+    borrower: BorrowerContext, channel: Channel, emergency_contact_id: int | None
+) -> str | None:
+    """The borrower's address on ``channel``, or the number of one of their own contacts."""
+    if emergency_contact_id is None:
+        return borrower.address_for(channel)
+    # Only the borrower's own contacts, and none they removed.
+    recipient = borrower.emergency_contact_phone(emergency_contact_id)
+    if recipient is None:
+        raise NotFound()
+    return recipient
+
+
+def _decide(message: Message, spec: Purpose, borrower: BorrowerContext, now: datetime) -> Decision:
+    """Blocked for prohibited wording; otherwise what the contact-rules guard says."""
+    violations = find_violations(
+        f"{message.subject} {message.body_text}", message.locale, third_party=spec.third_party
+    )
+    if violations:
+        return Decision(Outcome.BLOCK, "content_check")
+    return guard_decision(message, borrower, now)
+
+
+def guard_decision(message: Message, borrower: BorrowerContext, now: datetime) -> Decision:
+    """What the contact-rules guard says about sending ``message`` now (at enqueue and at
+    dispatch alike)."""
+    return decide(
+        kind=message.kind,
+        channel=message.channel,
+        now=now,
+        facts=borrower.facts(
+            message.channel, now, emergency_contact_id=message.emergency_contact_id
+        ),
+        rules=borrower.rulebook,
+    )
 
 
 def apply_decision(message: Message, decision: Decision) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from portal.auth.models import BorrowerProfile, Channel, ContactPreference, User
 from portal.extensions import db
 from portal.loans.models import Installment, Loan, LoanStatus
+from portal.messaging.channels import DISPATCHED_CHANNELS
 from portal.messaging.models import Message
 from portal.messaging.outbox import enqueue
 from portal.messaging.templates import TemplateMissing
@@ -24,7 +25,6 @@ from portal.money import format_money
 from portal.timeutil import local_today
 
 DAYS_BEFORE = {3: "pre_due_reminder", 1: "pre_due_reminder", 0: "due_today"}
-REMINDER_CHANNELS = (Channel.PORTAL, Channel.EMAIL, Channel.SMS)
 
 
 @dataclass
@@ -65,7 +65,7 @@ def generate_reminders(now: datetime) -> ReminderReport:
         if days_before not in DAYS_BEFORE:
             continue
         report.candidates += 1
-        for channel in REMINDER_CHANNELS:
+        for channel in DISPATCHED_CHANNELS:
             if channel not in opted_out.get(loan.borrower_id, set()):  # preferred channels only
                 key = f"reminder:{installment.id}:{days_before}:{channel.value}"
                 due.append((key, installment, loan, locale, days_before, channel))

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, meta, nodes
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 
 from portal.auth.models import Channel
@@ -139,8 +139,9 @@ def render(version: TemplateVersion, variables: dict[str, str]) -> Rendered:
         raise RenderFailed(str(error)) from error
 
 
-def latest_version(purpose_code: str, channel: Channel, locale: str) -> TemplateVersion | None:
-    return db.session.scalar(
+def versions_of(purpose_code: str, channel: Channel, locale: str) -> Select:
+    """The query for every version of one template (purpose, channel, locale)."""
+    return (
         select(TemplateVersion)
         .join(MessageTemplate)
         .where(
@@ -148,8 +149,12 @@ def latest_version(purpose_code: str, channel: Channel, locale: str) -> Template
             MessageTemplate.channel == channel,
             MessageTemplate.locale == locale,
         )
-        .order_by(TemplateVersion.version.desc())
-        .limit(1)
+    )
+
+
+def latest_version(purpose_code: str, channel: Channel, locale: str) -> TemplateVersion | None:
+    return db.session.scalar(
+        versions_of(purpose_code, channel, locale).order_by(TemplateVersion.version.desc()).limit(1)
     )
 
 

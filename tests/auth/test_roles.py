@@ -12,12 +12,12 @@ PUBLIC_ENDPOINTS = {
     "health.healthz",
     "auth.login",
     "i18n.switch_language",
-    "borrower.dashboard",
+    "loans.dashboard",
     # Authorized by a signed token or the provider's signature instead of a session:
-    "unsubscribe.confirm",
-    "unsubscribe.submit",
-    "sms_webhooks.status",
-    "sms_webhooks.inbound",
+    "messaging_unsubscribe.confirm",
+    "messaging_unsubscribe.submit",
+    "messaging_sms.status",
+    "messaging_sms.inbound",
 }
 STAFF = (Role.AGENT, Role.COLLECTOR, Role.ADMIN)
 

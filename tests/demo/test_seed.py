@@ -20,7 +20,7 @@ from portal.collections.strategy.services import current_strategy
 from portal.extensions import db
 from portal.loans.models import Loan, Payment
 from portal.loans.services import loan_position, loans_of_borrower, portfolio_by_bucket
-from portal.messaging.emergency_contacts import active_contacts
+from portal.messaging.emergency_contacts.services import active_contacts
 from portal.messaging.models import EmergencyContact
 from portal.timeutil import utcnow
 from tests.conftest import ON_POSTGRES, _truncate_all, base_config, csrf_token, page_text

@@ -4,12 +4,12 @@ from sqlalchemy import func, select
 
 from portal.auth.models import Channel
 from portal.extensions import db
+from portal.messaging.channels.sms import OPT_OUT_LINES
 from portal.messaging.default_templates import (
-    DEFAULT_TEXTS,
     LOCALES,
-    OPT_OUT,
     channels_for,
     default_for,
+    default_texts,
     install_default_templates,
 )
 from portal.messaging.models import ContactKind, MessageTemplate
@@ -23,14 +23,14 @@ EXPECTED_COUNT = (len(PURPOSES) - 1) * 3 * 2 + 1 * 2
 
 def test_defaults_cover_every_purpose_in_both_locales():
     """There is exactly one default text for each purpose in Chinese and in English."""
-    assert set(DEFAULT_TEXTS) == {(code, locale) for code in PURPOSES for locale in LOCALES}
-    assert len(DEFAULT_TEXTS) == 24
+    assert set(default_texts()) == {(code, locale) for code in PURPOSES for locale in LOCALES}
+    assert len(default_texts()) == 24
 
 
 def test_every_default_passes_template_validation(app_ctx):
     """Each purpose, locale and channel default validates with no errors."""
     problems = {}
-    for code, locale in DEFAULT_TEXTS:
+    for code, locale in default_texts():
         for channel in channels_for(code):
             subject, body_text = default_for(code, channel, locale)
             errors = validate_template(
@@ -48,10 +48,10 @@ def test_every_default_passes_template_validation(app_ctx):
 
 def test_collection_and_reminder_texts_end_with_an_opt_out_line():
     """SMS reminders and collection messages end with how to opt out; required notices need not."""
-    for (code, locale), text in DEFAULT_TEXTS.items():
+    for (code, locale), text in default_texts().items():
         if PURPOSES[code].kind is ContactKind.REQUIRED_NOTICE:
             continue
-        assert text.short.endswith(OPT_OUT[locale]), (code, locale)
+        assert text.short.endswith(OPT_OUT_LINES[locale]), (code, locale)
 
 
 def test_install_creates_every_default_once(app_ctx):

@@ -130,14 +130,14 @@ def test_every_channel_asks_the_guard_again_at_delivery(borrower, spies, monkeyp
     """No path sends without the guard: each delivery is preceded by a SEND decision, and
     a borrower who ceased contact after queueing receives nothing on any channel."""
     decided = []
-    real_decide = dispatch_module.decide
+    real_decision = dispatch_module.guard_decision
 
-    def spy_decide(**kwargs):
-        decision = real_decide(**kwargs)
-        decided.append((kwargs["channel"], decision.outcome))
+    def spy_decision(message, borrower, now):
+        decision = real_decision(message, borrower, now)
+        decided.append((message.channel, decision.outcome))
         return decision
 
-    monkeypatch.setattr(dispatch_module, "decide", spy_decide)
+    monkeypatch.setattr(dispatch_module, "guard_decision", spy_decision)
     for channel in spies:
         _enqueue(borrower, channel)
     report = dispatch_due(lambda: NOON_SHANGHAI, adapters=spies)

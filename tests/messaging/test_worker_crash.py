@@ -24,7 +24,7 @@ from portal.extensions import db
 from portal.messaging.models import Message, MessageStatus
 from portal.messaging.rulebooks import save_rulebook
 from portal.timeutil import utcnow
-from tests.messaging.smtp import HOST, queue_email, running_sink
+from tests.messaging.channels.conftest import HOST, queue_email, running_sink
 
 ROOT = Path(__file__).resolve().parents[2]
 MESSAGES = 40

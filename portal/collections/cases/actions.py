@@ -24,7 +24,7 @@ from portal.extensions import db
 from portal.messaging.calls import CallNotAllowed, keep_refusal, log_call
 from portal.messaging.guard import Decision
 from portal.messaging.models import CallOutcome, ContactDecisionRecord, Message
-from portal.messaging.notices import send_overdue_notice
+from portal.messaging.notices.services import send_overdue_notice
 
 NOTE_MAX = 2000
 MESSAGE_CHANNELS = (Channel.PORTAL, Channel.EMAIL, Channel.SMS)

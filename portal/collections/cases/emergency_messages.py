@@ -17,7 +17,7 @@ from portal.auth.models import Channel, User
 from portal.collections.cases.access import borrower_timezone, lock_open_case
 from portal.collections.cases.actions import MessageResult
 from portal.extensions import db
-from portal.messaging.emergency_contacts import active_contact
+from portal.messaging.emergency_contacts.services import active_contact
 from portal.messaging.models import ContactDecisionRecord, Message, MessageStatus
 from portal.messaging.outbox import enqueue
 from portal.timeutil import local_today

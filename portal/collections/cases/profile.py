@@ -22,7 +22,7 @@ from portal.domain import DomainError
 from portal.extensions import db
 from portal.loans.models import Loan
 from portal.loans.services import LoanPosition, loan_position
-from portal.messaging.emergency_contacts import active_contact, active_contacts
+from portal.messaging.emergency_contacts.services import active_contact, active_contacts
 from portal.messaging.models import EmergencyContact
 from portal.pii import mask_email, mask_phone
 from portal.timeutil import local_today

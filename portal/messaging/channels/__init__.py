@@ -15,6 +15,10 @@ from portal.auth.models import Channel
 from portal.messaging.facts import BorrowerContext
 from portal.messaging.models import Message
 
+# The channels the outbox delivers (phone calls are placed by people, never dispatched): the
+# dispatcher, reminders, default templates and the template editor all use these.
+DISPATCHED_CHANNELS = (Channel.PORTAL, Channel.EMAIL, Channel.SMS)
+
 
 class DeliveryError(Exception):
     """Delivery failed. ``permanent`` failures are not retried (a refused address, say)."""

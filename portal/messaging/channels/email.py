@@ -33,7 +33,7 @@ from flask_babel import force_locale
 from portal.messaging.channels import DeliveryError
 from portal.messaging.facts import BorrowerContext
 from portal.messaging.models import Message
-from portal.messaging.unsubscribe import unsubscribe_url
+from portal.messaging.unsubscribe.services import unsubscribe_url
 from portal.timeutil import utcnow
 
 # Headers go out as built here: encoded words are folded where they are made, and a long

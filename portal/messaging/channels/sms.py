@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from portal.auth.models import Channel
 from portal.extensions import db
 from portal.messaging.channels import ChannelAdapter, DeliveryError
 from portal.messaging.facts import BorrowerContext
-from portal.messaging.models import Message, SmsLog
+from portal.messaging.models import ContactKind, Message, SmsLog
 from portal.timeutil import utcnow
+
+# How to stop them, at the end of every text that is not a required notice; the replies
+# (STOP, TD...) are handled in portal/messaging/sms/inbound.py.
+OPT_OUT_LINES = {"zh_CN": "回复TD退订", "en": "Reply STOP to opt out."}
+
+
+def needs_opt_out(channel: Channel, kind: ContactKind) -> bool:
+    """Whether a message must carry the opt-out line: texts, except required notices."""
+    return channel is Channel.SMS and kind is not ContactKind.REQUIRED_NOTICE
 
 
 class LogSmsChannel:

@@ -2,7 +2,7 @@
 
 Sending is ``POST {SMS_API_BASE}/2010-04-01/Accounts/{SID}/Messages.json`` with HTTP Basic auth
 (account SID, auth token). Twilio answers 201 with the message ``sid``, which becomes the outbox
-row's ``provider_reference``; status callbacks (portal/messaging/webhooks.py) name it.
+row's ``provider_reference``; status callbacks (portal/messaging/sms/routes.py) name it.
 
 How failures are classified (the dispatcher retries transient ones with backoff):
 

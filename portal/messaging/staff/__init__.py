@@ -1,22 +1,12 @@
-"""Staff pages of the messaging capability: templates, prohibited wording, rulebooks, the log.
+"""Staff pages of the messaging capability, under /staff/messaging, one blueprint per page:
 
-Endpoints (blueprint ``messaging_staff``, under /staff/messaging):
-``templates``, ``template_edit``/``template_save``, ``template_preview``, ``terms``/``term_add``,
-``rulebooks``, ``lender_rulebook_save``, ``rulebook_save``, ``messages``.
+- ``messaging_staff_templates`` (``templates/routes.py``): ``templates``, ``template_edit``/
+  ``template_save``, ``template_preview``;
+- ``messaging_staff_terms`` (``terms/routes.py``): ``terms``/``term_add``;
+- ``messaging_staff_rulebooks`` (``rulebooks/routes.py``): ``rulebooks``,
+  ``lender_rulebook_save``, ``rulebook_save``;
+- ``messaging_staff_log`` (``log/routes.py``): ``messages``.
+
+Shared by them: ``forms.py``, ``services.py`` (the writes), ``queries.py`` (the reads) and
+``labels.py``.
 """
-
-from __future__ import annotations
-
-from flask import Blueprint
-
-bp = Blueprint("messaging_staff", __name__, url_prefix="/staff/messaging")
-
-# The route modules attach their views to ``bp`` when imported.
-from portal.messaging.staff import (  # noqa: E402
-    log_routes,
-    rulebook_routes,
-    templates_routes,
-    terms_routes,
-)
-
-__all__ = ["bp", "log_routes", "rulebook_routes", "templates_routes", "terms_routes"]

@@ -19,6 +19,7 @@ from portal.messaging.models import (
     Rulebook,
     TemplateVersion,
 )
+from portal.messaging.templates import versions_of
 
 PAGE_SIZE = 50
 
@@ -71,22 +72,10 @@ def template_grid() -> dict[tuple[str, str, str], VersionInfo]:
     }
 
 
-def _versions_of(purpose_code: str, channel: Channel, locale: str) -> Select:
-    return (
-        select(TemplateVersion)
-        .join(MessageTemplate)
-        .where(
-            MessageTemplate.purpose == purpose_code,
-            MessageTemplate.channel == channel,
-            MessageTemplate.locale == locale,
-        )
-    )
-
-
 def template_history(purpose_code: str, channel: Channel, locale: str) -> list[VersionInfo]:
     """Every version of one template, newest first, with its author's name. One query."""
     rows = db.session.execute(
-        _versions_of(purpose_code, channel, locale)
+        versions_of(purpose_code, channel, locale)
         .with_only_columns(
             TemplateVersion.id, TemplateVersion.version, TemplateVersion.created_at, User.name
         )
@@ -101,7 +90,7 @@ def template_version(
 ) -> TemplateVersion | None:
     """Version ``number`` of one template, or None if it has no such version."""
     return db.session.scalar(
-        _versions_of(purpose_code, channel, locale).where(TemplateVersion.version == number)
+        versions_of(purpose_code, channel, locale).where(TemplateVersion.version == number)
     )
 
 

@@ -12,7 +12,7 @@ from portal.audit.models import AuditEvent
 from portal.auth.models import BorrowerProfile, Channel, Role
 from portal.extensions import db
 from portal.messaging.calls import log_call
-from portal.messaging.emergency_contacts import add_contact, set_number_opt_out
+from portal.messaging.emergency_contacts.services import add_contact, set_number_opt_out
 from portal.messaging.models import CallOutcome, Message, MessageStatus
 from tests.collections.conftest import NOW, freeze, make_case
 from tests.conftest import csrf_token, login, page_text

@@ -9,7 +9,7 @@ import pytest
 from flask_babel import force_locale
 from sqlalchemy import func, select
 
-import portal.messaging.notices as notices_module
+import portal.messaging.notices.services as notices_module
 from portal.auth.models import Channel
 from portal.collections.models import CollectionStrategy
 from portal.collections.strategy.services import (

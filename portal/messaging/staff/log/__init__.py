@@ -1,0 +1,1 @@
+"""The message log: the outbox with filters and a summary by status."""

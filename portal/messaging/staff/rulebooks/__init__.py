@@ -1,0 +1,1 @@
+"""Contact rules: the lender's rulebook and each rulebook's thresholds."""

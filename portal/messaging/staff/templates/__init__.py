@@ -1,0 +1,1 @@
+"""Message templates: the grid, the editor and the live preview."""

@@ -1,0 +1,1 @@
+"""Prohibited wording: the built-in lists and the terms admins added."""

@@ -1,0 +1,1 @@
+"""One-click unsubscribe: signed links in emails and the page they open."""
