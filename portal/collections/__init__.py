@@ -16,6 +16,7 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def contact_rule_helpers():
+        from portal.audit.labels import chain_failure_label
         from portal.collections import labels
         from portal.messaging.contact_controls import contact_controls
         from portal.messaging.rulebooks import BUILT_IN
@@ -28,4 +29,5 @@ def init_app(app: Flask) -> None:
             "labels": labels,
             "stage_label": labels.stage_label,
             "bucket_label": labels.bucket_label,
+            "chain_failure_label": chain_failure_label,
         }

@@ -11,9 +11,6 @@ from flask_babel import lazy_gettext as _l
 from portal.auth.models import Channel
 from portal.messaging.models import ContactKind, MessageStatus
 
-# The channels that have written templates (calls have scripts elsewhere, not templates).
-TEMPLATE_CHANNELS = (Channel.PORTAL, Channel.EMAIL, Channel.SMS)
-
 CHANNEL_LABELS = {
     Channel.PORTAL.value: _l("Portal notice"),
     Channel.EMAIL.value: _l("Email"),

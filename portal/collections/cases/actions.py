@@ -22,12 +22,12 @@ from portal.collections.models import CaseNote, CollectionCase, PromiseToPay
 from portal.domain import DomainError
 from portal.extensions import db
 from portal.messaging.calls import CallNotAllowed, keep_refusal, log_call
+from portal.messaging.channels import DISPATCHED_CHANNELS
 from portal.messaging.guard import Decision
 from portal.messaging.models import CallOutcome, ContactDecisionRecord, Message
 from portal.messaging.notices.services import send_overdue_notice
 
 NOTE_MAX = 2000
-MESSAGE_CHANNELS = (Channel.PORTAL, Channel.EMAIL, Channel.SMS)
 
 
 class CallRefused(DomainError):
@@ -182,7 +182,7 @@ def send_case_message(
     ``case.message_sent``. Raises UnknownMessageChoice, TemplateMissing, RenderFailed and the
     access errors.
     """
-    if purpose_code not in MESSAGE_PURPOSES or channel not in MESSAGE_CHANNELS:
+    if purpose_code not in MESSAGE_PURPOSES or channel not in DISPATCHED_CHANNELS:
         raise UnknownMessageChoice()
     case = lock_open_case(case_id, viewer)
     message = send_overdue_notice(

@@ -20,11 +20,12 @@ from portal.auth.models import User
 from portal.collections.models import CollectionStrategy
 from portal.domain import DomainError
 from portal.extensions import db
+from portal.messaging.channels import DISPATCHED_CHANNELS
 from portal.messaging.models import ContactKind
 from portal.messaging.purposes import PURPOSES
 
 STAGE_NAMES = {1: "overdue_confirmed", 2: "first_contact", 3: "follow_up", 4: "legal"}
-CHANNELS = ("portal", "email", "sms")
+CHANNELS = tuple(channel.value for channel in DISPATCHED_CHANNELS)  # as stored in a version
 BUCKET_NAME_LENGTH = 20  # collection_case.bucket, collection_position.bucket: VARCHAR(20)
 # The variables the run's overdue notice fills in (portal.messaging.notices.send_overdue_notice):
 # a stage may use only a collection purpose, to the borrower, whose templates need no other.
