@@ -270,6 +270,11 @@ def page_text(response) -> str:
 
 def pytest_collection_modifyitems(config, items):
     skip_pg = pytest.mark.skip(reason="needs PostgreSQL: set TEST_DATABASE_URL")
+    # Browser journeys test pages, not the database: they run once, on the embedded SQLite,
+    # which keeps CI's PostgreSQL pass to the tests where the engine matters.
+    skip_browser = pytest.mark.skip(reason="browser tests run on SQLite only")
     for item in items:
         if "postgres" in item.keywords and not ON_POSTGRES:
             item.add_marker(skip_pg)
+        if "browser" in item.keywords and ON_POSTGRES:
+            item.add_marker(skip_browser)
