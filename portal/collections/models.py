@@ -158,8 +158,6 @@ class CollectionCase(Model):
     legal_status: Mapped[LegalStatus] = mapped_column(
         enum_column(LegalStatus, "legal_status"), default=LegalStatus.NONE
     )
-    # No longer written: the last contact is read from messages (portal/collections/metrics.py).
-    last_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_notice_on: Mapped[date | None] = mapped_column(Date)
     callback_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
