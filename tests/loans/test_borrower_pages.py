@@ -101,5 +101,5 @@ def test_staff_home_shows_bucket_table_and_chart(admin_client, make_user, make_l
     make_loan(make_user().id, disbursed_on=_today() - timedelta(days=75), terms=3)
     response = admin_client.get("/staff/")
     text = page_text(response)
-    assert "31-60" in text
+    assert "31–60 天 1" in text  # the bucket in words, with its one loan
     assert "chart.umd.min.js" in response.get_data(as_text=True)

@@ -45,7 +45,7 @@ def test_prohibited_wording_names_the_category_in_words(app_ctx):
     errors = validate_template(
         **BASE, body_html=None, body_text="{{ loan_reference }} {{ amount_due }} or jail"
     )
-    assert any("Prohibited wording (threat)" in error for error in errors)
+    assert any("Prohibited wording (Threats)" in error for error in errors)
 
 
 @pytest.mark.parametrize(

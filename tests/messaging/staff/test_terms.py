@@ -131,7 +131,7 @@ def test_a_template_with_a_newly_added_term_no_longer_saves(app, admin):
     assert _add(admin, "bananas").status_code == 303
     response = admin.post(url, data={"csrf_token": csrf_token(admin, url), "body_text": draft})
     assert response.status_code == 422
-    assert "Prohibited wording (threat): “bananas”." in page_text(response)
+    assert "Prohibited wording (Threats): “bananas”." in page_text(response)
     with app.app_context():
         assert latest_version("due_today", Channel.SMS, "en") is None
         assert db.session.scalar(select(func.count(ProhibitedTerm.id))) == 1
