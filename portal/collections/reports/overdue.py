@@ -188,7 +188,7 @@ def filter_choices(viewer: Viewer) -> FilterChoices:
     holders = select(_case.assigned_to).where(
         _case.status == CaseStatus.OPEN, _case.assigned_to.is_not(None), visible
     )
-    offered = User.id.in_(holders)
+    offered: ColumnElement[bool] = User.id.in_(holders)
     if viewer.role is Role.ADMIN:
         offered = offered | (User.role == Role.COLLECTOR)
     collectors = db.session.execute(
