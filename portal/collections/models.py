@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -305,7 +306,10 @@ class LegalRequest(Model):
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
     reason: Mapped[str] = mapped_column(Text)
     checklist: Mapped[dict] = mapped_column(JSON, default=dict)
+    # The evidence ZIP frozen when the request was approved, and its manifest's SHA-256: what
+    # was approved is exactly what every download hands over. Loaded only when asked for.
     bundle_sha256: Mapped[str | None] = mapped_column(String(64))
+    bundle_zip: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decision: Mapped[str | None] = mapped_column(String(10))  # approved / rejected

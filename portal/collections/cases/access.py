@@ -1,8 +1,9 @@
 """Who may open a case, and loading it (optionally locked) for a viewer: the one rule for every
-case page, action and legal step.
+case page, action and legal step, and for every list of cases (queue, overdue report and CSV).
 
 A collector opens the cases assigned to them; every case when the portal setting
 ``case_visibility`` is ``all``. Admins open every case. Other roles open none.
+``cases_visible_to`` states that rule once, as a SQL condition; ``authorized_case`` applies it.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, false, select, true
 
 from portal.auth.models import Role, User
 from portal.collections.models import CaseStatus, CollectionCase
@@ -51,31 +52,36 @@ def everyone_sees_every_case() -> bool:
     return setting is not None and setting.value == "all"
 
 
-def may_open(case: CollectionCase, viewer: Viewer) -> bool:
-    """Whether ``viewer`` may open ``case`` (reads the visibility setting only when needed)."""
+def cases_visible_to(viewer: Viewer) -> ColumnElement[bool]:
+    """The SQL condition on ``CollectionCase`` rows that ``viewer`` may open: every case for an
+    admin (and for a collector when ``case_visibility`` is ``all``), a collector's own assigned
+    cases otherwise, none for other roles. The one rule of the case pages and every case list."""
     if viewer.role is Role.ADMIN:
-        return True
+        return true()
     if viewer.role is not Role.COLLECTOR:
-        return False
-    return case.assigned_to == viewer.id or everyone_sees_every_case()
+        return false()
+    if everyone_sees_every_case():
+        return true()
+    return CollectionCase.assigned_to == viewer.id
 
 
 def authorized_case(case_id: int, viewer: Viewer, *, lock: bool = False) -> CollectionCase:
-    """The case, if ``viewer`` may open it. ``lock`` takes its row lock (SELECT ... FOR UPDATE)
-    until the transaction ends, and reloads it, so two staff members changing one case queue up
-    and checks made afterwards see the first one's committed work.
+    """The case, if ``viewer`` may open it (``cases_visible_to``). ``lock`` takes its row lock
+    (SELECT ... FOR UPDATE) until the transaction ends, and reloads it, so two staff members
+    changing one case queue up and checks made afterwards see the first one's committed work.
 
     Raises CaseNotFound (404) or CaseOfAnotherCollector (403).
     """
-    query = select(CollectionCase).where(CollectionCase.id == case_id)
+    visible = cases_visible_to(viewer).label("visible")
+    query = select(CollectionCase, visible).where(CollectionCase.id == case_id)
     if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
-    case = db.session.execute(query).scalar_one_or_none()
-    if case is None:
+        query = query.with_for_update(of=CollectionCase).execution_options(populate_existing=True)
+    row = db.session.execute(query).one_or_none()
+    if row is None:
         raise CaseNotFound()
-    if not may_open(case, viewer):
+    if not row.visible:  # NULL (an unassigned case) is not visible either
         raise CaseOfAnotherCollector()
-    return case
+    return row[0]
 
 
 def lock_open_case(case_id: int, viewer: Viewer) -> CollectionCase:

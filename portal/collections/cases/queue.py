@@ -16,6 +16,7 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import aliased
 
 from portal.auth.models import Role, User
+from portal.collections.cases.access import Viewer, cases_visible_to
 from portal.collections.metrics import last_contact_at
 from portal.collections.models import CaseStatus, CollectionCase, PromiseStatus, PromiseToPay
 from portal.extensions import db
@@ -69,7 +70,7 @@ def _promise_due_today(today: date):
     )
 
 
-def _queue_query(viewer: User, now: datetime, today: date, collector: CollectorFilter):
+def _queue_query(viewer: Viewer, now: datetime, today: date, collector: CollectorFilter):
     """The open cases ``viewer`` may work on (an admin: narrowed by ``collector``), each with
     its priority group, in queue order, with the total for the pager."""
     c = CollectionCase
@@ -103,9 +104,9 @@ def _queue_query(viewer: User, now: datetime, today: date, collector: CollectorF
         .join(Loan, Loan.id == c.loan_id)
         .join(User, User.id == c.borrower_id)
         .outerjoin(assignee, assignee.id == c.assigned_to)
-        .where(c.status == CaseStatus.OPEN)
+        .where(c.status == CaseStatus.OPEN, cases_visible_to(viewer))
     )
-    if viewer.role is not Role.ADMIN:
+    if viewer.role is not Role.ADMIN:  # a collector's queue is their own work, whatever they see
         query = query.where(c.assigned_to == viewer.id)
     elif collector == "unassigned":
         query = query.where(c.assigned_to.is_(None))
@@ -142,7 +143,7 @@ def _queue_row(row) -> QueueRow:
 
 def queue_page(
     *,
-    viewer: User,
+    viewer: Viewer,
     now: datetime,
     today: date,
     collector: CollectorFilter = None,

@@ -1,9 +1,13 @@
 """The evidence bundle: one ZIP a lawyer can check file by file against its manifest.
 
 Files: ``statement_of_account.csv``, ``loan_agreement.json``, ``contact_history.csv``,
-``audit_verification.json``, ``lawyer_letter.pdf`` (only once a letter was produced) and
-``manifest.json``, which lists every other file with its SHA-256 and size, plus the case and loan
-ids and the generation time. The manifest's own SHA-256 identifies the bundle.
+``audit_verification.json``, ``lawyer_letter.pdf`` (when one is given: the approved bundle is
+frozen before any letter exists, and the letter is its own document) and ``manifest.json``,
+which lists every other file with its SHA-256 and size, plus the case and loan ids and the
+generation time. The manifest's own SHA-256 identifies the bundle.
+
+A legal request's bundle is built once, when it is approved, and kept (``read_bundle`` gives it
+back byte for byte): a bundle rebuilt later would hold the data of that later day.
 
 CSV files are written by ``portal.csvexport`` (UTF-8 with a byte-order mark, cells that cannot
 run as formulas); their column names are stable identifiers, not translated. Amounts are decimal
@@ -231,6 +235,20 @@ def build_bundle(
     return Bundle(
         filename=f"evidence-case-{case.id}-{now.astimezone(UTC):%Y%m%dT%H%M%SZ}.zip",
         content=buffer.getvalue(),
+        manifest_sha256=hashlib.sha256(manifest_bytes).hexdigest(),
+        manifest=manifest,
+    )
+
+
+def read_bundle(content: bytes) -> Bundle:
+    """A bundle kept as bytes, with its manifest and download name read back from the ZIP."""
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        manifest_bytes = archive.read("manifest.json")
+    manifest = json.loads(manifest_bytes)
+    generated = datetime.fromisoformat(manifest["generated_at"]).astimezone(UTC)
+    return Bundle(
+        filename=f"evidence-case-{manifest['case_id']}-{generated:%Y%m%dT%H%M%SZ}.zip",
+        content=content,
         manifest_sha256=hashlib.sha256(manifest_bytes).hexdigest(),
         manifest=manifest,
     )

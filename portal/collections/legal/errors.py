@@ -57,6 +57,13 @@ class NotApproved(LegalRefused):
     message = _l("This case has not been approved for the legal stage.")
 
 
+class BundleNotApproved(LegalRefused):
+    message = _l(
+        "The evidence bundle holds the borrower's personal data: it can be downloaded once an "
+        "admin has approved a legal request for this case."
+    )
+
+
 class NotOverdue(LegalRefused):
     status_code = 422
     message = _l("The loan is no longer overdue, so no lawyer letter can be sent.")

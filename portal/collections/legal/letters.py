@@ -217,8 +217,3 @@ def render_letter_pdf(document: LetterDocument) -> bytes:
 
     fetcher = URLFetcher(allowed_protocols=frozenset())
     return HTML(string=render_letter_html(document), url_fetcher=fetcher).write_pdf()
-
-
-def letter_pdf_for_case(case: CollectionCase) -> bytes | None:
-    document = letter_for_case(case)
-    return render_letter_pdf(document) if document else None

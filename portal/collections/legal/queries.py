@@ -34,6 +34,11 @@ class CaseLegalPage:
     def case(self) -> CollectionCase:
         return self.evidence.case
 
+    @property
+    def approved(self) -> bool:
+        """Whether a legal request of the case was approved (its evidence bundle is frozen)."""
+        return any(request.decision == "approved" for request, _r, _d in self.requests)
+
 
 def _requests_of(case_id: int) -> list[tuple[LegalRequest, str, str | None]]:
     requester, decider = aliased(User), aliased(User)

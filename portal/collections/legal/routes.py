@@ -1,7 +1,8 @@
 """Staff pages of legal escalation (blueprint ``collections_legal``, under /staff/collections).
 
 Collectors (on their assigned cases) and admins: ``request_form``/``request_submit`` (the
-evidence checklist and the request), ``bundle`` (evidence ZIP), ``letter_produce``,
+evidence checklist and the request), ``bundle`` (evidence ZIP: a POST, once approved; admins
+always), ``letter_produce``,
 ``letter_html``, ``letter_pdf``. Admins only: ``requests``/``decide`` (pending requests),
 ``placement``, ``recall``, ``agency_update``, ``placements_csv``.
 
@@ -40,6 +41,7 @@ from portal.collections.legal.agency import (
     record_agency_update,
     start_placements_export,
 )
+from portal.collections.legal.disclosure import disclose_bundle
 from portal.collections.legal.evidence import ITEM_LABELS, ITEMS
 from portal.collections.legal.letters import (
     letter_document,
@@ -130,10 +132,20 @@ def request_submit(case_id: int):
     )
 
 
-@bp.get("/cases/<int:case_id>/legal/bundle.zip")
+@bp.post("/cases/<int:case_id>/legal/bundle.zip")
 @role_required(*CASE_STAFF)
 def bundle(case_id: int):
-    built = services.download_bundle(case_id, **_context())
+    """The evidence ZIP, a disclosure of personal data: a CSRF-protected POST, audited; refused
+    (on the legal page) until a legal request is approved, except for admins."""
+    if not EmptyForm().validate_on_submit():
+        return _case_page(case_id, status=422)
+    try:
+        built = disclose_bundle(case_id, **_context())
+    except DomainError as error:
+        if error.status_code in (403, 404):
+            raise
+        db.session.rollback()
+        return _case_page(case_id, error=error.message, status=error.status_code)
     db.session.commit()
     response = send_file(
         io.BytesIO(built.content),

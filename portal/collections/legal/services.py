@@ -1,4 +1,4 @@
-"""Requesting legal approval, the admin's decision, and downloading the evidence bundle.
+"""Requesting legal approval and the admin's decision, which freezes the evidence bundle.
 
 Every function takes ``now``, flushes and never commits (the route commits once), and records its
 audit event in the same transaction. They check the audit chain (``verify_incrementally()``: only
@@ -19,7 +19,7 @@ from portal.audit.services import record as audit
 from portal.audit.services import verify_incrementally
 from portal.collections.cases.access import CaseNotOpen, authorized_case
 from portal.collections.legal.access import Actor
-from portal.collections.legal.bundle import Bundle, build_bundle
+from portal.collections.legal.disclosure import freeze_bundle
 from portal.collections.legal.errors import (
     AlreadyApproved,
     AlreadyDecided,
@@ -31,7 +31,6 @@ from portal.collections.legal.errors import (
     RequestPending,
 )
 from portal.collections.legal.evidence import Evidence, assemble_evidence
-from portal.collections.legal.letters import letter_pdf_for_case
 from portal.collections.models import (
     CaseStatus,
     CaseTransition,
@@ -53,15 +52,6 @@ def _today(now: datetime) -> date:
 def pending_request(case_id: int) -> LegalRequest | None:
     return db.session.scalar(
         select(LegalRequest).where(LegalRequest.case_id == case_id, LegalRequest.decision.is_(None))
-    )
-
-
-def latest_request(case_id: int) -> LegalRequest | None:
-    return db.session.scalar(
-        select(LegalRequest)
-        .where(LegalRequest.case_id == case_id)
-        .order_by(LegalRequest.id.desc())
-        .limit(1)
     )
 
 
@@ -160,8 +150,10 @@ def decide_request(
 ) -> LegalRequest:
     """Approve or reject a pending request (admins; the route checks the role).
 
-    Approval re-checks the evidence (every item must be present now), moves the case from stage
-    3 to 4 with a ``stage`` transition (reason "legal approval") and audits ``legal.approved``.
+    Approval re-checks the evidence (every item must be present now), freezes the evidence
+    bundle on the request (its bytes and ``bundle_sha256``: what was approved is what downloads
+    hand over), moves the case from stage 3 to 4 with a ``stage`` transition (reason "legal
+    approval") and audits ``legal.approved`` with the bundle's hash.
     Rejection needs a note and audits ``legal.rejected``. The request row is locked first: of
     two admins deciding at once, the second gets AlreadyDecided. Also raises RequestNotFound,
     NoteRequired, CaseNotOpen, NotInStage3, EvidenceIncomplete.
@@ -196,6 +188,9 @@ def decide_request(
         evidence = assemble_evidence(case, verification, now=now)
         _require_complete(evidence)
         details["checklist"] = evidence.checklist_json()
+        details["bundle_sha256"] = freeze_bundle(
+            request, evidence, actor_id=actor.id, now=now
+        ).manifest_sha256
         db.session.add(
             CaseTransition(
                 case_id=case.id,
@@ -227,36 +222,3 @@ def decide_request(
         ip_address=ip_address,
     )
     return request
-
-
-def download_bundle(case_id: int, *, actor: Actor, now: datetime, ip_address: str | None) -> Bundle:
-    """Build the evidence ZIP for a case, keep its manifest's SHA-256 on the case's latest legal
-    request (if any) and audit ``legal.bundle_downloaded``. Raises CaseNotFound."""
-    case = authorized_case(case_id, actor)
-    verification = verify_incrementally()
-    evidence = assemble_evidence(case, verification, now=now)
-    request = latest_request(case.id)
-    bundle = build_bundle(
-        evidence,
-        letter_pdf=letter_pdf_for_case(case),
-        legal_request_id=request.id if request else None,
-        actor_id=actor.id,
-        now=now,
-    )
-    if request is not None:
-        request.bundle_sha256 = bundle.manifest_sha256
-    db.session.flush()
-    audit(
-        "legal.bundle_downloaded",
-        now=now,
-        actor_id=actor.id,
-        object_type="collection_case",
-        object_id=case.id,
-        details={
-            "legal_request_id": request.id if request else None,
-            "manifest_sha256": bundle.manifest_sha256,
-            "files": [f["name"] for f in bundle.manifest["files"]],
-        },
-        ip_address=ip_address,
-    )
-    return bundle

@@ -1,5 +1,8 @@
 """The overdue report: open cases with their loan, borrower and collector, filtered and sorted.
 
+Every query is scoped to the cases the viewer may open (``cases_visible_to``, the case pages'
+rule): a collector's report and CSV list their own cases, an admin's every case.
+
 A page costs two queries (totals per currency, then the rows); the CSV export streams the same
 rows in batches from a server-side cursor, so memory stays flat whatever the portfolio size.
 """
@@ -12,11 +15,12 @@ from datetime import datetime
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import aliased
 
 from portal.audit.services import record as audit
 from portal.auth.models import Role, User
+from portal.collections.cases.access import Viewer, cases_visible_to
 from portal.collections.labels import bucket_label, stage_label
 from portal.collections.metrics import last_contact_at
 from portal.collections.models import CaseStatus, CollectionCase
@@ -94,8 +98,9 @@ ROW_COLUMNS = (
 )
 
 
-def _filtered(statement: Select, filters: OverdueFilters) -> Select:
-    statement = statement.where(_case.status == CaseStatus.OPEN)
+def _filtered(statement: Select, filters: OverdueFilters, visible: ColumnElement[bool]) -> Select:
+    """``statement`` narrowed to the open cases in ``visible`` that match ``filters``."""
+    statement = statement.where(_case.status == CaseStatus.OPEN, visible)
     if filters.bucket is not None:
         statement = statement.where(_case.bucket == filters.bucket)
     if filters.min_dpd is not None:
@@ -117,7 +122,7 @@ def _filtered(statement: Select, filters: OverdueFilters) -> Select:
     return statement
 
 
-def _rows_statement(filters: OverdueFilters) -> Select:
+def _rows_statement(filters: OverdueFilters, visible: ColumnElement[bool]) -> Select:
     key = _case.days_past_due if filters.sort == "dpd" else OVERDUE_TOTAL
     order = (key.desc(), _case.id.desc()) if filters.descending else (key.asc(), _case.id.asc())
     return _filtered(
@@ -127,10 +132,11 @@ def _rows_statement(filters: OverdueFilters) -> Select:
         .join(Borrower, Borrower.id == _case.borrower_id)
         .outerjoin(Collector, Collector.id == _case.assigned_to),
         filters,
+        visible,
     ).order_by(*order)
 
 
-def overdue_totals(filters: OverdueFilters) -> list[CurrencyTotal]:
+def overdue_totals(filters: OverdueFilters, visible: ColumnElement[bool]) -> list[CurrencyTotal]:
     """Cases and overdue amounts of the filtered cases, per currency. One query."""
     rows = db.session.execute(
         _filtered(
@@ -142,22 +148,27 @@ def overdue_totals(filters: OverdueFilters) -> list[CurrencyTotal]:
                 func.coalesce(func.sum(_case.overdue_fee), 0),
             ).group_by(_case.currency),
             filters,
+            visible,
         ).order_by(_case.currency)
     ).all()
     return [CurrencyTotal(r[0], r[1], int(r[2]), int(r[3]), int(r[4])) for r in rows]
 
 
-def overdue_page(filters: OverdueFilters, page: int, per_page: int = PAGE_SIZE) -> OverduePage:
-    """One page of open cases, sorted as asked, with totals. Two queries whatever the page size.
+def overdue_page(
+    filters: OverdueFilters, page: int, *, viewer: Viewer, per_page: int = PAGE_SIZE
+) -> OverduePage:
+    """One page of the open cases ``viewer`` may open, sorted as asked, with totals. Two queries
+    whatever the page size (three when the visibility setting is read).
 
     A page past the end shows the last page.
     """
-    totals = overdue_totals(filters)
+    visible = cases_visible_to(viewer)
+    totals = overdue_totals(filters, visible)
     count = sum(t.cases for t in totals)
     pages = max(1, -(-count // per_page))
     page = min(max(page, 1), pages)
     rows = db.session.execute(
-        _rows_statement(filters).offset((page - 1) * per_page).limit(per_page)
+        _rows_statement(filters, visible).offset((page - 1) * per_page).limit(per_page)
     ).all()
     return OverduePage(list(rows), totals, count, page, pages)
 
@@ -170,20 +181,23 @@ class FilterChoices:
     currencies: list[str]
 
 
-def filter_choices() -> FilterChoices:
-    """Collectors (and anyone holding open cases) and the currencies of open cases. Two queries."""
+def filter_choices(viewer: Viewer) -> FilterChoices:
+    """For an admin: the collectors (and anyone holding open cases); for others: who holds the
+    open cases they may open. The currencies of those cases. Two queries."""
+    visible = cases_visible_to(viewer)
     holders = select(_case.assigned_to).where(
-        _case.status == CaseStatus.OPEN, _case.assigned_to.is_not(None)
+        _case.status == CaseStatus.OPEN, _case.assigned_to.is_not(None), visible
     )
+    offered: ColumnElement[bool] = User.id.in_(holders)
+    if viewer.role is Role.ADMIN:
+        offered = offered | (User.role == Role.COLLECTOR)
     collectors = db.session.execute(
-        select(User.id, User.name)
-        .where((User.role == Role.COLLECTOR) | User.id.in_(holders))
-        .order_by(User.name, User.id)
+        select(User.id, User.name).where(offered).order_by(User.name, User.id)
     ).all()
     currencies = db.session.scalars(
         select(_case.currency)
         .distinct()
-        .where(_case.status == CaseStatus.OPEN)
+        .where(_case.status == CaseStatus.OPEN, visible)
         .order_by(_case.currency)
     ).all()
     return FilterChoices([(r.id, r.name) for r in collectors], list(currencies))
@@ -242,12 +256,10 @@ def _csv_row(row, decimals: _Decimals) -> list:
     ]
 
 
-def _batches(filters: OverdueFilters, batch: int) -> Iterator[list[list]]:
+def _batches(statement: Select, batch: int) -> Iterator[list[list]]:
     """The rows, ``batch`` at a time from a server-side cursor, read only as they are asked for."""
     decimals = _Decimals()
-    result = db.session.execute(
-        _rows_statement(filters).execution_options(yield_per=batch, stream_results=True)
-    )
+    result = db.session.execute(statement.execution_options(yield_per=batch, stream_results=True))
     try:
         for rows in result.partitions():
             yield [_csv_row(row, decimals) for row in rows]
@@ -258,12 +270,13 @@ def _batches(filters: OverdueFilters, batch: int) -> Iterator[list[list]]:
 def start_overdue_export(
     filters: OverdueFilters,
     *,
-    actor_id: int,
+    viewer: Viewer,
     now: datetime,
     ip_address: str | None,
     batch: int | None = None,
 ) -> Iterator[str]:
-    """Audit ``report.overdue_exported`` (flushes) and return the CSV as a lazy stream of chunks.
+    """Audit ``report.overdue_exported`` (flushes) and return the CSV of the open cases ``viewer``
+    may open as a lazy stream of chunks.
 
     The caller commits the audit event before streaming; the rows are read only as the stream is
     consumed, ``batch`` rows (default EXPORT_BATCH) per chunk from a server-side cursor.
@@ -276,10 +289,11 @@ def start_overdue_export(
     audit(
         "report.overdue_exported",
         now=now,
-        actor_id=actor_id,
+        actor_id=viewer.id,
         object_type="report",
         object_id="overdue",
         details=details,
         ip_address=ip_address,
     )
-    return stream_csv(csv_header(), _batches(filters, batch or EXPORT_BATCH))
+    statement = _rows_statement(filters, cases_visible_to(viewer))  # the scope, read now
+    return stream_csv(csv_header(), _batches(statement, batch or EXPORT_BATCH))

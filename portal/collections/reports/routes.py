@@ -1,7 +1,7 @@
 """Collections reports for staff: the overdue list and its CSV export, the portfolio dashboard.
 
 Endpoints (blueprint ``collections_reports``, under /staff): ``overdue`` and ``overdue_csv``
-(collectors and admins), ``portfolio`` (admins).
+(collectors and admins, each listing only the cases the viewer may open), ``portfolio`` (admins).
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ bp = Blueprint("collections_reports", __name__, url_prefix="/staff")
 
 
 def _filter_form() -> OverdueFilterForm:
-    choices = filter_choices()
+    choices = filter_choices(current_user)
     return OverdueFilterForm(
         request.args,
         buckets=[b["name"] for b in current_strategy().buckets],
@@ -62,7 +62,7 @@ def overdue():
     """Open cases, 50 a page, filtered and sorted; filters that are not valid are pointed out."""
     form = _filter_form()
     filters, page = form.parse()
-    result = overdue_page(filters, page)
+    result = overdue_page(filters, page, viewer=current_user)
     return render_template(
         "staff/collections/reports/overdue.html",
         form=form,
@@ -85,7 +85,7 @@ def overdue_csv():
         return redirect(url_for(".overdue", **kept), code=303)
     now = utcnow()
     chunks = start_overdue_export(
-        filters, actor_id=current_user.id, now=now, ip_address=request.remote_addr
+        filters, viewer=current_user, now=now, ip_address=request.remote_addr
     )
     db.session.commit()  # the audit event stands even if the download is interrupted
     today = portfolio_today(now)

@@ -100,6 +100,11 @@ def request_approval(client, case: OpenCase, reason: str = "No payment after 4 m
     return post(client, case.url(), {"reason": reason}, form_page=case.url())
 
 
+def download(client, case: OpenCase):
+    """Press the legal page's download button (a POST with the page's CSRF token)."""
+    return post(client, case.url("bundle.zip"), {}, form_page=case.url())
+
+
 def approve(client, request_id: int, decision: str = "approve", note: str = ""):
     return post(
         client,

@@ -25,7 +25,9 @@ from portal.messaging.models import CallOutcome, ContactKind, Message, MessageSt
 from tests.collections.legal.conftest import (
     NOW,
     approved_case,
+    download,
     events,
+    new_admin,
     only_request,
     open_case,
     post,
@@ -65,10 +67,9 @@ def _check_manifest(files: dict[str, bytes]) -> dict:
 
 def test_bundle_files_match_their_manifest(app, make_user, make_loan):
     """Every file's hash and size match the manifest, kept on the request and audited."""
-    case = open_case(app, make_user, make_loan)
+    case, _admin_client, _admin = approved_case(app, make_user, make_loan)
     client = signed_in(app, case.collector)
-    assert request_approval(client, case).status_code == 303
-    response = client.get(case.url("bundle.zip"))
+    response = download(client, case)
     assert response.status_code == 200
     assert response.mimetype == "application/zip"
     assert "attachment" in response.headers["Content-Disposition"]
@@ -83,7 +84,7 @@ def test_bundle_files_match_their_manifest(app, make_user, make_loan):
         request = only_request(case.case_id)
         assert manifest["legal_request_id"] == request.id
         assert request.bundle_sha256 == digest
-        [event] = events("legal.bundle_downloaded")
+        [event] = events("legal.pii_disclosed")
         assert event.actor_id == case.collector.id
         assert event.details["manifest_sha256"] == digest
 
@@ -102,11 +103,7 @@ def test_statement_lists_schedule_payments_and_allocations(app, make_user, make_
         )
         db.session.commit()
         payment_id = payment.id
-    rows = _csv(
-        _unzip(signed_in(app, case.collector).get(case.url("bundle.zip")))[
-            "statement_of_account.csv"
-        ]
-    )
+    rows = _csv(_unzip(download(new_admin(app, make_user)[0], case))["statement_of_account.csv"])
     assert [r["installment"] for r in rows if r["record"] == "installment"] == list("123456")
     assert rows[0]["due_date"] == "2026-07-15"
     assert (rows[0]["principal_due"], rows[0]["fee_due"]) == ("500.00", "30.00")
@@ -128,7 +125,7 @@ def test_statement_lists_schedule_payments_and_allocations(app, make_user, make_
 def test_contact_history_has_both_times_and_the_guard_decisions(app, make_user, make_loan):
     """Messages with UTC and local times; guard decisions with rule and rulebook version."""
     case = open_case(app, make_user, make_loan)
-    files = _unzip(signed_in(app, case.collector).get(case.url("bundle.zip")))
+    files = _unzip(download(new_admin(app, make_user)[0], case))
     rows = _csv(files["contact_history.csv"])
     messages = [r for r in rows if r["entry"] == "message"]
     assert {r["channel"] for r in messages} == {"portal", "sms", "email"}
@@ -148,7 +145,7 @@ def test_contact_history_has_both_times_and_the_guard_decisions(app, make_user, 
 def test_loan_agreement_and_audit_verification_files(app, make_user, make_loan):
     """The loan and account as the agreement record; the chain check as verify_chain() says."""
     case = open_case(app, make_user, make_loan)
-    files = _unzip(signed_in(app, case.collector).get(case.url("bundle.zip")))
+    files = _unzip(download(new_admin(app, make_user)[0], case))
     agreement = json.loads(files["loan_agreement.json"])
     assert agreement["loan"]["principal"] == "3000.00"
     assert agreement["loan"]["annual_interest_rate_bps"] == 2400
@@ -164,14 +161,15 @@ def test_loan_agreement_and_audit_verification_files(app, make_user, make_loan):
         assert verification["events_checked"] == verify_chain().events_checked - 1
 
 
-def test_bundle_includes_the_letter_once_produced(app, make_user, make_loan):
-    """After the lawyer letter is written, the bundle carries its PDF, listed and hashed."""
+def test_the_approved_bundle_stays_the_same_after_the_letter(app, make_user, make_loan):
+    """The bundle is the one the approval froze: writing the letter later does not change it."""
     case, client, _admin = approved_case(app, make_user, make_loan)
-    assert "lawyer_letter.pdf" not in _unzip(client.get(case.url("bundle.zip")))
+    before = download(client, case).data
     assert post(client, case.url("letter"), {}, form_page=case.url()).status_code == 303
-    files = _unzip(client.get(case.url("bundle.zip")))
-    assert files["lawyer_letter.pdf"].startswith(b"%PDF")
-    _check_manifest(files)
+    after = download(client, case).data
+    assert after == before
+    assert "lawyer_letter.pdf" not in _unzip(download(client, case))
+    _check_manifest(_unzip(download(client, case)))
 
 
 def test_a_broken_audit_chain_is_a_missing_item(app, make_user, make_loan):
@@ -249,7 +247,13 @@ def test_only_attempted_contacts_since_stage_2_count(app, make_user, make_loan):
 def test_bundle_of_an_unknown_case_is_not_found(app, make_user):
     """An admin asking for a case that does not exist gets 404 and nothing is audited."""
     client = signed_in(app, make_user(Role.ADMIN, locale="en"))
-    assert client.get("/staff/collections/cases/424242/legal/bundle.zip").status_code == 404
+    response = post(
+        client,
+        "/staff/collections/cases/424242/legal/bundle.zip",
+        {},
+        form_page="/staff/collections/legal/requests",
+    )
+    assert response.status_code == 404
     with app.app_context():
-        assert events("legal.bundle_downloaded") == []
+        assert events("legal.pii_disclosed") == []
         assert db.session.scalars(select(CollectionCase)).all() == []

@@ -150,7 +150,8 @@ def test_other_collectors_and_other_roles_cannot_reach_a_case(app, client, make_
     case = open_case(app, make_user, make_loan)
     login(client, make_user(Role.COLLECTOR, locale="en"))
     assert client.get(case.url()).status_code == 403
-    assert client.get(case.url("bundle.zip")).status_code == 403
+    token = csrf_token(client, "/staff/reports/overdue")
+    assert client.post(case.url("bundle.zip"), data={"csrf_token": token}).status_code == 403
     assert client.get("/staff/collections/cases/999999/legal/request").status_code == 404
     agent = signed_in(app, make_user(Role.AGENT, locale="en"))
     assert agent.get(case.url()).status_code == 403

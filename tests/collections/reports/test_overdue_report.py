@@ -16,6 +16,7 @@ from portal.auth.models import Role
 from portal.collections.models import CaseStatus, CollectionCase
 from portal.extensions import db
 from portal.loans.models import Loan
+from portal.messaging.models import PortalSetting
 from tests.collections.conftest import record_contact, record_run
 from tests.conftest import login, page_text
 
@@ -32,8 +33,14 @@ def collector(make_user):
 
 
 @pytest.fixture
-def staff(client, collector):
-    login(client, collector)
+def admin(make_user):
+    return make_user(Role.ADMIN, locale="en", name="Ada Admin")
+
+
+@pytest.fixture
+def staff(client, admin):
+    """An admin's browser: the report lists every open case."""
+    login(client, admin)
     return client
 
 
@@ -261,6 +268,58 @@ def test_admins_read_the_report(client, make_user, add_case):
     assert _references(client.get(URL)) == [reference]
 
 
+# --- Scoped to the viewer ------------------------------------------------------------------
+
+
+@pytest.fixture
+def three_holders(make_user, collector, add_case) -> dict[str, str]:
+    """Open cases of ``collector``, of another collector, and of nobody: their references."""
+    other = make_user(Role.COLLECTOR, locale="en", name="Otto Other")
+    return {
+        "mine": add_case(dpd=20, stage=2, assigned_to=collector.id),
+        "mine_too": add_case(dpd=10, stage=1, assigned_to=collector.id),
+        "theirs": add_case(dpd=30, stage=2, assigned_to=other.id),
+        "nobody": add_case(dpd=40, stage=2),
+    }
+
+
+def test_the_report_lists_the_cases_the_viewer_may_open(
+    app, client, make_user, collector, three_holders
+):
+    """A collector: their own cases (others' and unassigned ones answer 403); an admin: all;
+    with case_visibility=all, as on the case pages, a collector lists all; filters still apply."""
+    login(client, collector)
+    response = client.get(URL)
+    assert _references(response) == [three_holders["mine"], three_holders["mine_too"]]
+    assert "2 open cases" in page_text(response)
+    assert "Otto Other" not in response.get_data(as_text=True)  # nor offered as a filter
+    assert _references(client.get(URL, query_string={"stage": "2"})) == [three_holders["mine"]]
+    admin = app.test_client()
+    login(admin, make_user(Role.ADMIN, locale="en"))
+    everything = [three_holders[k] for k in ("nobody", "theirs", "mine", "mine_too")]
+    assert _references(admin.get(URL)) == everything
+    assert _references(admin.get(URL, query_string={"stage": "1"})) == [three_holders["mine_too"]]
+    with app.app_context():
+        db.session.add(PortalSetting(key="case_visibility", value="all"))
+        db.session.commit()
+    assert _references(client.get(URL)) == everything
+
+
+def test_the_csv_lists_the_cases_the_viewer_may_open(
+    app, client, make_user, collector, three_holders
+):
+    """The export follows the page's rule: a collector's own cases, an admin's all; filtered."""
+    login(client, collector)
+    rows = _csv(client.get(CSV_URL))[1:]
+    assert [row[1] for row in rows] == [three_holders["mine"], three_holders["mine_too"]]
+    staged = _csv(client.get(CSV_URL, query_string={"stage": "1"}))[1:]
+    assert [row[1] for row in staged] == [three_holders["mine_too"]]
+    admin = app.test_client()
+    login(admin, make_user(Role.ADMIN, locale="en"))
+    everything = [three_holders[k] for k in ("nobody", "theirs", "mine", "mine_too")]
+    assert [row[1] for row in _csv(admin.get(CSV_URL))[1:]] == everything
+
+
 # --- The CSV export ---------------------------------------------------------------------------
 
 
@@ -357,7 +416,7 @@ def test_csv_is_streamed_in_bounded_batches(app, staff, add_case, monkeypatch):
     assert names == [f"Borrower {n}" for n in (4, 3, 2, 1, 0)]
 
 
-def test_csv_export_is_audited_with_its_filters(app, staff, collector, add_case):
+def test_csv_export_is_audited_with_its_filters(app, staff, admin, add_case):
     """Each export records report.overdue_exported with who and which filters."""
     add_case(dpd=3)
     staff.get(CSV_URL, query_string={"stage": "1", "min_dpd": "2"}).get_data()
@@ -365,7 +424,7 @@ def test_csv_export_is_audited_with_its_filters(app, staff, collector, add_case)
         event = db.session.scalars(
             select(AuditEvent).where(AuditEvent.action == "report.overdue_exported")
         ).one()
-    assert event.actor_id == collector.id
+    assert event.actor_id == admin.id
     assert event.details["stage"] == 1
     assert event.details["min_dpd"] == 2
 
