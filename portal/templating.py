@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from babel.dates import get_timezone, get_timezone_name
 from babel.support import NullTranslations
 from flask import Flask, current_app, g, has_request_context
 from flask_babel import (
@@ -28,6 +29,15 @@ def money(amount_minor: int, currency: str) -> str:
 def rate_bps(basis_points: int) -> str:
     """An annual rate stored in basis points, as a percentage: 1850 -> '18.50%'."""
     return format_percent(Decimal(basis_points) / 10_000, "#,##0.00%")
+
+
+def zone_name(timezone: str) -> str:
+    """An IANA time zone in the reader's words: 'Asia/Shanghai' -> '中国时间' or 'China Time'."""
+    locale = get_locale() or current_app.config["DEFAULT_LOCALE"]
+    try:
+        return get_timezone_name(get_timezone(timezone), locale=locale)
+    except LookupError:
+        return timezone
 
 
 def _translations() -> NullTranslations:
@@ -61,6 +71,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(format_datetime, "datetime")
     app.add_template_filter(format_decimal, "number")
     app.add_template_filter(rate_bps, "rate_bps")
+    app.add_template_filter(zone_name, "zone_name")
 
     @app.context_processor
     def layout_context():

@@ -17,7 +17,7 @@ def test_dashboard_with_arrears_links_the_support_line(client, make_user, make_l
     html = client.get("/").get_data(as_text=True)
     assert 'href="tel:+864008001234"' in html
     assert 'href="mailto:support@settle.local"' in html
-    assert "09:00-21:00, Asia/Shanghai time" in page_text(client.get("/"))
+    assert "(09:00-21:00, China Time)" in page_text(client.get("/"))
 
 
 def test_plans_page_says_how_to_reach_support(app, client, make_user, make_loan):
@@ -41,3 +41,13 @@ def test_lawyer_letter_names_the_support_contacts_as_text(app, client, make_user
     assert "support@settle.local" in text
     assert "tel:" not in html
     assert "mailto:" not in html
+
+
+def test_support_hours_name_the_time_zone_in_the_readers_language(client, make_user, make_loan):
+    """A Chinese borrower reads the support hours' zone as 中国时间, not the code Asia/Shanghai."""
+    borrower = make_user(locale="zh_CN")
+    make_loan(borrower.id, disbursed_on=local_today("Asia/Shanghai", utcnow()) - timedelta(60))
+    login(client, borrower)
+    text = page_text(client.get("/"))
+    assert "09:00-21:00，中国时间" in text
+    assert "Asia/Shanghai" not in text

@@ -20,6 +20,7 @@ from portal.collections.labels import rule_label
 from portal.domain import DomainError
 from portal.messaging.models import MessageStatus
 from portal.money import format_money
+from portal.templating import zone_name
 
 
 def _locale() -> str:
@@ -55,7 +56,7 @@ def call_refused_text(error: CallRefused) -> str:
         "on the case's timeline.",
         rule=rule,
         when=borrower_time(error.decision.not_before, error.timezone, "short"),
-        zone=error.timezone,
+        zone=zone_name(error.timezone),
     )
 
 

@@ -16,7 +16,9 @@ from portal.collections.models import (
     Assessment,
     CaseNote,
     CaseTransition,
+    CollectionCase,
     LegalRequest,
+    LegalStatus,
     PromiseStatus,
     PromiseToPay,
     Willingness,
@@ -174,6 +176,20 @@ def test_legal_button_links_to_the_legal_request_form(app, client, setup):
         assert f'href="/staff/collections/cases/{setup["case_id"]}/legal/request"' in html
     else:
         assert re.search(r'<button[^>]*disabled[^>]*data-testid="legal-link"', html)
+
+
+def test_a_case_already_escalated_links_to_its_legal_page_not_to_a_new_request(app, client, setup):
+    """Once legal approval is requested or given, the button reads "Legal escalation"."""
+    login(client, setup["collector"])
+    assert "Request legal approval" in page_text(client.get(_url(setup)))
+    with app.app_context():
+        db.session.get(CollectionCase, setup["case_id"]).legal_status = LegalStatus.APPROVED
+        db.session.commit()
+
+    text = page_text(client.get(_url(setup)))
+
+    assert "Legal escalation" in text
+    assert "Request legal approval" not in text
 
 
 def _add_every_kind_of_event(app, setup, offset: timedelta = timedelta(0)) -> None:

@@ -348,6 +348,9 @@ def test_english_letter_and_its_pdf(app, client, make_user, make_loan):
     """An English borrower's letter in English; the PDF is a PDF embedding the text font."""
     case, client, _admin = approved_case(app, make_user, make_loan)
     assert post(client, case.url("letter"), {}, form_page=case.url()).status_code == 303
+    legal_page = page_text(client.get(case.url()))
+    assert "Portal notice: Queued" in legal_page  # the copies in words, not channel codes
+    assert "portal: queued" not in legal_page
     text = page_text(client.get(case.url("letter.html")))
     assert "Letter about loan" in text
     assert "Our reference" in text

@@ -219,3 +219,15 @@ def test_query_count_does_not_grow_with_rows(
         )
     assert len(_rows(staff.get(URL))) == 40
     assert _count_queries(app, staff, URL) == with_one
+
+
+def test_the_pager_links_only_to_pages_that_exist(staff, make_user, add_messages):
+    """On the first page "Previous" links nowhere, and on the last page "Next" links nowhere."""
+    borrower = make_user(Role.BORROWER)
+    add_messages(borrower.id, 60)
+    first = staff.get(f"{URL}?status=sent").get_data(as_text=True)
+    assert "page=0" not in first
+    assert "page=2" in first
+    last = staff.get(f"{URL}?status=sent&page=2").get_data(as_text=True)
+    assert "page=3" not in last
+    assert "page=1" in last
