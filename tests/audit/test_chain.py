@@ -7,7 +7,7 @@ from sqlalchemy.exc import DatabaseError
 
 from portal.audit.services import record, verify_chain
 from portal.extensions import db
-from tests.audit.attacks import append, bypass_row_triggers
+from tests.audit.conftest import append, bypass_row_triggers
 
 
 def test_events_chain_each_to_the_previous(app_ctx):

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import text
 
 from portal.extensions import db
-from tests.audit.attacks import append, cut_tail
+from tests.audit.conftest import append, cut_tail
 
 
 def _verify(runner, *args):

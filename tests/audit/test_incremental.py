@@ -7,8 +7,7 @@ from sqlalchemy import text
 from portal.audit.models import AuditVerifiedPoint
 from portal.audit.services import verify_chain, verify_incrementally
 from portal.extensions import db
-from tests.audit.attacks import append, bypass_row_triggers, cut_tail
-from tests.audit.hash_counter import HashCounter
+from tests.audit.conftest import HashCounter, append, bypass_row_triggers, cut_tail
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from sqlalchemy.exc import DatabaseError
 from portal.audit.models import AuditEvent
 from portal.audit.services import verify_chain
 from portal.extensions import db
-from tests.audit.attacks import (
+from tests.audit.conftest import (
     append,
     canonical,
     delete_and_rehash,

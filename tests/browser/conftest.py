@@ -5,15 +5,18 @@ from __future__ import annotations
 import os
 import socket
 import threading
+from datetime import UTC, datetime, time
 
 import pytest
 from werkzeug.serving import make_server
 
 from portal.auth.models import Channel
+from portal.collections.run import run_collections
 from portal.demo import seed
 from portal.extensions import db
 from portal.messaging.dispatch import dispatch_due
 from portal.timeutil import local_today, utcnow
+from tests.collections.conftest import freeze
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -69,3 +72,16 @@ def live_server(app):
 def browser_context_args(browser_context_args):
     """A phone set to Chinese, as most of the portal's borrowers have."""
     return {**browser_context_args, "locale": "zh-CN", "timezone_id": "Asia/Shanghai"}
+
+
+@pytest.fixture
+def collections_ran(app, live_server, monkeypatch):
+    """The demo portfolio after today's collections run (no contacts), with the collector pages'
+    clock at 14:00 in Shanghai today (after the seeded notices), inside every contact window."""
+    today = local_today(app.config["DEFAULT_TIMEZONE"], utcnow())
+    afternoon = datetime.combine(today, time(6, 0), tzinfo=UTC)
+    with app.app_context():
+        report = run_collections(today, now=afternoon, contacts=False)
+    assert report.cases_opened > 0
+    freeze(monkeypatch, afternoon)
+    return {"url": live_server, "today": today}

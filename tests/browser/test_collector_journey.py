@@ -3,29 +3,11 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, time
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from portal.collections.run import run_collections
-from portal.timeutil import local_today, utcnow
-from tests.collections.conftest import freeze
-
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def collections_ran(app, live_server, monkeypatch):
-    """The demo portfolio after today's collections run (no contacts), with the collector pages'
-    clock at 14:00 in Shanghai today (after the seeded notices), inside every contact window."""
-    today = local_today(app.config["DEFAULT_TIMEZONE"], utcnow())
-    afternoon = datetime.combine(today, time(6, 0), tzinfo=UTC)
-    with app.app_context():
-        report = run_collections(today, now=afternoon, contacts=False)
-    assert report.cases_opened > 0
-    freeze(monkeypatch, afternoon)
-    return {"url": live_server, "today": today}
 
 
 def test_collector_logs_a_call_with_a_promise_and_sees_both_on_the_timeline(

@@ -8,8 +8,6 @@ import re
 import pytest
 from playwright.sync_api import ConsoleMessage, Page, expect
 
-from tests.browser.test_collector_journey import collections_ran  # noqa: F401  (fixture)
-
 pytestmark = pytest.mark.browser
 
 # Every document (the page and its frames) records the violations the browser reports.

@@ -3,8 +3,7 @@
 import pytest
 
 from portal.auth.models import Role
-from tests.audit.attacks import append
-from tests.audit.hash_counter import HashCounter
+from tests.audit.conftest import HashCounter, append
 from tests.collections.legal.conftest import open_case, signed_in
 from tests.conftest import csrf_token
 

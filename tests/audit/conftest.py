@@ -1,4 +1,6 @@
-"""What someone with write access to the database, the source code and no AUDIT_KEY can do."""
+"""Audit test helpers: what someone with write access to the database, the source code and no
+AUDIT_KEY can do; and a counter of the event hashes a piece of code computes (the cost of a
+verification, not its time)."""
 
 from __future__ import annotations
 
@@ -6,8 +8,10 @@ import hashlib
 import json
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select, text
 
+from portal.audit.chain import EventContent
 from portal.audit.models import AuditEvent
 from portal.audit.services import record
 from portal.extensions import db
@@ -117,3 +121,20 @@ def cut_tail(keep: int) -> None:
     db.session.execute(text("DELETE FROM audit_verified_point"))
     db.session.commit()
     db.session.expire_all()
+
+
+class HashCounter:
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.count = 0
+        original = EventContent.hash
+
+        def counting(content, *args, **kwargs):
+            self.count += 1
+            return original(content, *args, **kwargs)
+
+        monkeypatch.setattr(EventContent, "hash", counting)
+
+    def take(self) -> int:
+        """The hashes computed since the last call."""
+        count, self.count = self.count, 0
+        return count
