@@ -58,11 +58,12 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_features(app: Flask) -> None:
     import portal.models  # noqa: F401  (side effect: every model known to SQLAlchemy, Alembic)
-    from portal import auth, collections, errors, messaging, templating, workers
+    from portal import auth, collections, converters, errors, messaging, templating, workers
     from portal.audit.cli import audit_cli
     from portal.demo import demo_cli
     from portal.i18n import remember_lang_parameter
 
+    converters.init_app(app)  # before any blueprint: every <int:...> is a bounded id
     auth.init_app(app)
     errors.init_app(app)
     templating.init_app(app)

@@ -16,7 +16,6 @@ from wtforms import (
     Field,
     Form,
     HiddenField,
-    IntegerField,
     SelectField,
     StringField,
     TextAreaField,
@@ -32,7 +31,7 @@ from portal.collections.labels import (
     MESSAGE_PURPOSES,
     WILLINGNESS_LABELS,
 )
-from portal.forms import choices, keep_text, strip
+from portal.forms import WholeNumberField, choices, keep_text, strip
 from portal.messaging.models import CallOutcome
 from portal.messaging.purposes import PURPOSES
 from portal.money import InvalidAmount, parse_amount
@@ -70,7 +69,7 @@ class QueueFilterForm(Form):
     """The admin's collector filter and the page number (GET; no CSRF: it changes nothing)."""
 
     collector = StringField()
-    page = IntegerField(validators=[Optional(), NumberRange(min=1)])
+    page = WholeNumberField(validators=[Optional(), NumberRange(min=1)])
 
 
 class RevealForm(FlaskForm):
