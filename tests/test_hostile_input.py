@@ -45,3 +45,77 @@ def test_out_of_range_ids_in_urls_answer_4xx(app, client, make_user, role):
                 if response.status_code >= 500:
                     failures.append((method, path, response.status_code))
     assert not failures
+
+
+HOSTILE_VALUES = (
+    "x" * 100_000,
+    "a\x00b",
+    "a\x01b",
+    "a\u202eb",
+    "１２",
+    "²",
+    "1e999999",
+    "NaN",
+    "-1",
+    str(10**30),
+    "",
+    "0001-01-01",
+    "9999-12-31",
+)
+FIELD_NAME = re.compile(r'<(?:input|textarea|select)[^>]*\bname="([^"]+)"')
+MAX_FIELDS = 12  # per form: enough to reach every kind of field, quick enough to run often
+# Switches and choices only: any post of it is a valid save (hostile values are ignored).
+SAVES_ANY_POST = {"/settings/contact"}
+FORMS = (  # (who, the page with the form, where it posts)
+    (None, "/login", "/login"),
+    (Role.BORROWER, "/settings/contact", "/settings/contact"),
+    (Role.BORROWER, "/settings/emergency-contacts", "/settings/emergency-contacts"),
+    (Role.ADMIN, "/staff/messaging/terms", "/staff/messaging/terms"),
+    (Role.ADMIN, "/staff/collections/strategy", "/staff/collections/strategy"),
+    (
+        Role.ADMIN,
+        "/staff/messaging/templates/due_today/sms/en",
+        "/staff/messaging/templates/due_today/sms/en",
+    ),
+    (
+        Role.ADMIN,
+        "/staff/messaging/templates/due_today/sms/en",
+        "/staff/messaging/templates/preview",
+    ),
+)
+
+
+def _audit_events(app) -> int:
+    from sqlalchemy import func, select
+
+    from portal.audit.models import AuditEvent
+    from portal.extensions import db
+
+    with app.app_context():
+        return db.session.scalar(select(func.count(AuditEvent.id))) or 0
+
+
+@pytest.mark.parametrize(("role", "page", "target"), FORMS)
+def test_hostile_values_in_every_field_answer_no_server_error_and_store_nothing(
+    app, client, make_user, role, page, target
+):
+    """Each hostile value in each field of a form: never a 5xx, and no audited save."""
+    if role is not None:
+        login(client, make_user(role))
+    fields = [n for n in dict.fromkeys(FIELD_NAME.findall(client.get(page).get_data(as_text=True)))]
+    fields = [name for name in fields if name != "csrf_token"][:MAX_FIELDS]
+    assert fields
+    app.config["WTF_CSRF_ENABLED"] = False
+    before = _audit_events(app)
+    failures = []
+    for name in fields:
+        for value in HOSTILE_VALUES:
+            response = client.post(target, data={name: value})
+            response.close()
+            if response.status_code >= 500:
+                failures.append((name, value[:20], response.status_code))
+            if "\x00" in value:
+                assert response.status_code in (400, 429), (name, response.status_code)
+    assert not failures
+    if target not in SAVES_ANY_POST:
+        assert _audit_events(app) == before
