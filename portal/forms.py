@@ -19,7 +19,10 @@ def strip(value):
 
 
 def keep_text(value):
-    """Filter for textareas: keep the writer's text exactly, but browsers send CRLF; store LF."""
+    """Filter for textareas: keep the writer's text exactly, but browsers send CRLF; store LF.
+    A textarea missing from the post (no browser does that) is empty text, not None."""
+    if value is None:
+        return ""
     return value.replace("\r\n", "\n") if isinstance(value, str) else value
 
 

@@ -119,3 +119,16 @@ def test_hostile_values_in_every_field_answer_no_server_error_and_store_nothing(
     assert not failures
     if target not in SAVES_ANY_POST:
         assert _audit_events(app) == before
+
+
+@pytest.mark.parametrize(
+    "target", ["/staff/messaging/templates/due_today/sms/en", "/staff/messaging/templates/preview"]
+)
+def test_a_template_post_without_its_fields_answers_4xx(app, client, make_user, target):
+    """A template save or preview missing ``body_text`` (or everything) is refused, not 500."""
+    login(client, make_user(Role.ADMIN))
+    app.config["WTF_CSRF_ENABLED"] = False
+    before = _audit_events(app)
+    for data in ({}, {"subject": "x"}, {"body_html": "<p>x</p>"}):
+        assert 400 <= client.post(target, data=data).status_code < 500
+    assert _audit_events(app) == before
