@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import IntegerField, SelectChoice
+from wtforms import IntegerField, SelectChoice, ValidationError
 
 from portal.converters import MAX_ID
 
@@ -55,3 +55,18 @@ class IdField(WholeNumberField):
     """A record's id in a form (usually hidden): digits within what an id column holds."""
 
     maximum = MAX_ID
+
+
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2200  # beyond: year 1 or 9999 overflow date arithmetic
+
+
+def sane_date(form, field) -> None:
+    """Validator for date and date-time fields: a year between 1900 and 2200."""
+    if field.data is not None and not EARLIEST_YEAR <= field.data.year <= LATEST_YEAR:
+        raise ValidationError(
+            _l(
+                "Choose a date between %(start)s and %(end)s.",
+                start=EARLIEST_YEAR,
+                end=LATEST_YEAR,
+            )
+        )

@@ -31,7 +31,7 @@ from portal.collections.labels import (
     MESSAGE_PURPOSES,
     WILLINGNESS_LABELS,
 )
-from portal.forms import WholeNumberField, choices, keep_text, strip
+from portal.forms import WholeNumberField, choices, keep_text, sane_date, strip
 from portal.messaging.models import CallOutcome
 from portal.messaging.purposes import PURPOSES
 from portal.money import InvalidAmount, parse_amount
@@ -90,7 +90,7 @@ class CallForm(FlaskForm):
         validators=[Length(max=NOTE_MAX, message=_l("At most %(max)d characters.", max=NOTE_MAX))],
     )
     amount = _amount(_l("Promised amount"), required=False)
-    promised_on = DateField(_l("Promised date"), validators=[Optional()])
+    promised_on = DateField(_l("Promised date"), validators=[Optional(), sane_date])
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
@@ -107,7 +107,8 @@ class CallForm(FlaskForm):
 class PromiseForm(FlaskForm):
     amount = _amount(_l("Amount"))
     promised_on = DateField(
-        _l("Date"), validators=[InputRequired(message=_l("Please choose the promised date."))]
+        _l("Date"),
+        validators=[InputRequired(message=_l("Please choose the promised date.")), sane_date],
     )
 
 
@@ -137,7 +138,7 @@ class CallbackForm(FlaskForm):
     callback_at = DateTimeLocalField(
         _l("Call back at (the borrower's time)"),
         format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
-        validators=[InputRequired(message=_l("Please choose a date and time."))],
+        validators=[InputRequired(message=_l("Please choose a date and time.")), sane_date],
     )
 
 
