@@ -61,6 +61,7 @@ def _register_features(app: Flask) -> None:
     from portal import (
         auth,
         collections,
+        converters,
         errors,
         messaging,
         security_headers,
@@ -70,7 +71,10 @@ def _register_features(app: Flask) -> None:
     from portal.audit.cli import audit_cli
     from portal.demo import demo_cli
     from portal.i18n import remember_lang_parameter
+    from portal.input_guard import refuse_control_characters
 
+    converters.init_app(app)  # before any blueprint: every <int:...> is a bounded id
+    app.before_request(refuse_control_characters)
     auth.init_app(app)
     errors.init_app(app)
     security_headers.init_app(app)

@@ -6,6 +6,7 @@ works on ``int`` minor units.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -55,18 +56,28 @@ class Money:
         return format_money(self.amount_minor, self.currency, locale)
 
 
+MAX_AMOUNT_MINOR = 10**15  # far beyond any loan; keeps BIGINT columns and arithmetic safe
+_AMOUNT = re.compile(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+")
+
+
 def parse_amount(text: str, currency: str) -> int:
-    """Turn user input such as ``"1,234.50"`` into minor units; raise InvalidAmount if unsure."""
-    cleaned = text.strip().replace(",", "").replace("_", "")
+    """Turn user input such as ``"1,234.50"`` into minor units; raise InvalidAmount if unsure.
+
+    Only ASCII digits and one decimal point (``Decimal`` would also take ``1e999999``, ``NaN``,
+    ``Infinity`` or full-width digits), at most the currency's decimals, at most
+    ``MAX_AMOUNT_MINOR``; never negative."""
+    cleaned = text.strip().replace(",", "").replace("_", "") if isinstance(text, str) else ""
+    if not cleaned.isascii() or len(cleaned) > 40 or not _AMOUNT.fullmatch(cleaned):
+        raise InvalidAmount(f"{text!r} is not a number")
     try:
         value = Decimal(cleaned)
-    except InvalidOperation as error:
+    except InvalidOperation as error:  # pragma: no cover - the pattern admits only decimals
         raise InvalidAmount(f"{text!r} is not a number") from error
-    if not value.is_finite():
-        raise InvalidAmount(f"{text!r} is not a number")
     scaled = value.scaleb(minor_exponent(currency))
     if scaled != scaled.to_integral_value():
         raise InvalidAmount(f"{text!r} has more decimals than {currency} allows")
+    if scaled > MAX_AMOUNT_MINOR:
+        raise InvalidAmount(f"{text!r} is too large")
     return int(scaled)
 
 

@@ -55,3 +55,13 @@ def test_parse_reads_back_what_format_writes(minor):
     """Formatting then parsing an amount (English, no symbol) gives the same minor units."""
     text = format_money(minor, "CNY", "en").replace("CN¥", "")
     assert parse_amount(text, "CNY") == minor
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["1e999999", "1E5", "NaN", "Infinity", "-Infinity", "²", "１２", "-0", "-5", "1" * 30, "0x10"],
+)
+def test_parse_amount_refuses_exponents_specials_non_ascii_negatives_and_huge(text):
+    """Only plain ASCII decimals within the bound are amounts; the rest raise InvalidAmount."""
+    with pytest.raises(InvalidAmount):
+        parse_amount(text, "CNY")

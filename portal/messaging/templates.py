@@ -8,7 +8,7 @@ from datetime import datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, meta, nodes
-from jinja2.sandbox import SandboxedEnvironment, SecurityError
+from jinja2.sandbox import SecurityError
 from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 
@@ -20,11 +20,12 @@ from portal.messaging.labels import CATEGORY_LABELS
 from portal.messaging.models import MessageTemplate, TemplateVersion
 from portal.messaging.purposes import DEBT_VARIABLES, purpose
 from portal.messaging.rulebooks import ConcurrentEdit
+from portal.messaging.sandbox import MAX_RENDERED_CHARACTERS, BoundedSandbox
 
 SMS_MAX_CHARACTERS = 500  # several segments at most; a wall of text is not a reminder
 
-_text_env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
-_html_env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=True)
+_text_env = BoundedSandbox(undefined=StrictUndefined, autoescape=False)
+_html_env = BoundedSandbox(undefined=StrictUndefined, autoescape=True)
 
 
 class InvalidTemplate(DomainError):
@@ -124,9 +125,11 @@ def validate_template(
 
 
 def render(version: TemplateVersion, variables: dict[str, str]) -> Rendered:
-    """Fill a template version; a missing variable raises RenderFailed, never renders blank."""
+    """Fill a template version; a missing variable raises RenderFailed, never renders blank.
+    So does anything the bounded sandbox refuses, arithmetic that fails, or a result over
+    ``MAX_RENDERED_CHARACTERS``."""
     try:
-        return Rendered(
+        rendered = Rendered(
             subject=_text_env.from_string(version.subject).render(variables).strip(),
             body_text=_text_env.from_string(version.body_text).render(variables).strip(),
             body_html=(
@@ -137,6 +140,12 @@ def render(version: TemplateVersion, variables: dict[str, str]) -> Rendered:
         )
     except (UndefinedError, SecurityError, TemplateSyntaxError) as error:
         raise RenderFailed(str(error)) from error
+    except (ArithmeticError, ValueError, TypeError) as error:  # 1/0, str(10**5000), 'a' - 1
+        raise RenderFailed(str(error)) from error
+    size = len(rendered.subject) + len(rendered.body_text) + len(rendered.body_html or "")
+    if size > MAX_RENDERED_CHARACTERS:
+        raise RenderFailed(_("The message would be too long."))
+    return rendered
 
 
 def versions_of(purpose_code: str, channel: Channel, locale: str) -> Select:

@@ -16,7 +16,6 @@ from wtforms import (
     Field,
     Form,
     HiddenField,
-    IntegerField,
     SelectField,
     StringField,
     TextAreaField,
@@ -32,7 +31,7 @@ from portal.collections.labels import (
     MESSAGE_PURPOSES,
     WILLINGNESS_LABELS,
 )
-from portal.forms import choices, keep_text, strip
+from portal.forms import WholeNumberField, choices, keep_text, sane_date, strip
 from portal.messaging.models import CallOutcome
 from portal.messaging.purposes import PURPOSES
 from portal.money import InvalidAmount, parse_amount
@@ -70,7 +69,7 @@ class QueueFilterForm(Form):
     """The admin's collector filter and the page number (GET; no CSRF: it changes nothing)."""
 
     collector = StringField()
-    page = IntegerField(validators=[Optional(), NumberRange(min=1)])
+    page = WholeNumberField(validators=[Optional(), NumberRange(min=1)])
 
 
 class RevealForm(FlaskForm):
@@ -91,7 +90,7 @@ class CallForm(FlaskForm):
         validators=[Length(max=NOTE_MAX, message=_l("At most %(max)d characters.", max=NOTE_MAX))],
     )
     amount = _amount(_l("Promised amount"), required=False)
-    promised_on = DateField(_l("Promised date"), validators=[Optional()])
+    promised_on = DateField(_l("Promised date"), validators=[Optional(), sane_date])
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
@@ -108,7 +107,8 @@ class CallForm(FlaskForm):
 class PromiseForm(FlaskForm):
     amount = _amount(_l("Amount"))
     promised_on = DateField(
-        _l("Date"), validators=[InputRequired(message=_l("Please choose the promised date."))]
+        _l("Date"),
+        validators=[InputRequired(message=_l("Please choose the promised date.")), sane_date],
     )
 
 
@@ -138,7 +138,7 @@ class CallbackForm(FlaskForm):
     callback_at = DateTimeLocalField(
         _l("Call back at (the borrower's time)"),
         format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
-        validators=[InputRequired(message=_l("Please choose a date and time."))],
+        validators=[InputRequired(message=_l("Please choose a date and time.")), sane_date],
     )
 
 

@@ -59,6 +59,7 @@ from portal.collections.cases.profile import reveal_contact
 from portal.collections.cases.promises import PromiseRefused, record_promise
 from portal.collections.cases.queue import queue_page
 from portal.collections.models import ArrearsReason, CollectionCase, Willingness
+from portal.converters import id_or_none
 from portal.extensions import db
 from portal.messaging.models import CallOutcome
 from portal.messaging.templates import RenderFailed, TemplateMissing
@@ -73,7 +74,7 @@ def _collector_filter(text: str) -> int | str | None:
     text = text.strip()
     if text == "unassigned":
         return text
-    return int(text) if text.isdigit() else None
+    return id_or_none(text)
 
 
 @bp.get("/queue")

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, IntegerField, StringField, TextAreaField
+from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import AnyOf, InputRequired, Length, Optional
 from wtforms.widgets import HiddenInput
 
 from portal.collections.legal.agency import AGENCY_MAX, NOTE_MAX, STATUS_MAX
 from portal.collections.legal.services import REASON_MAX
-from portal.forms import strip
+from portal.forms import IdField, strip
 
 
 def _too_long(limit: int):
@@ -32,7 +32,7 @@ class LegalRequestForm(FlaskForm):
 class DecisionForm(FlaskForm):
     """Approve or reject one request; the pressed button sends ``decision``."""
 
-    request_id = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    request_id = IdField(widget=HiddenInput(), validators=[InputRequired()])
     decision = HiddenField(validators=[AnyOf(("approve", "reject"))])
     note = TextAreaField(_l("Note"), filters=[strip], validators=[_too_long(NOTE_MAX)])
 

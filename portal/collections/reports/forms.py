@@ -11,7 +11,8 @@ from wtforms import Form, SelectChoice, SelectField, StringField
 
 from portal.collections.labels import bucket_label, stage_label
 from portal.collections.reports.overdue import SORTS, OverdueFilters
-from portal.forms import strip
+from portal.converters import id_or_none
+from portal.forms import MAX_WHOLE_NUMBER, strip
 from portal.money import InvalidAmount, parse_amount
 
 MAX_DPD_DIGITS = 6
@@ -139,7 +140,7 @@ class OverdueFilterForm(Form):
         stage = self._choice(self.stage)
         sort = self.sort.data if self.sort.data in SORTS else "dpd"
         page_text = self.page.data or "1"
-        page = int(page_text) if page_text.isascii() and page_text.isdigit() else 1
+        page = min(id_or_none(page_text) or 1, MAX_WHOLE_NUMBER)
         filters = OverdueFilters(
             bucket=self._choice(self.bucket),
             min_dpd=min_dpd,

@@ -14,7 +14,6 @@ from wtforms import (
     Form,
     FormField,
     HiddenField,
-    IntegerField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
@@ -24,7 +23,8 @@ from wtforms.validators import InputRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
 from portal.collections.strategy.services import CHANNELS, Strategy, is_stage_purpose
-from portal.forms import strip
+from portal.converters import id_or_none
+from portal.forms import WholeNumberField, strip
 from portal.messaging.labels import CHANNEL_LABELS
 from portal.messaging.purposes import PURPOSES
 
@@ -34,7 +34,7 @@ MAX_BUCKETS = 12
 MAX_DAYS_DIGITS = 5
 
 
-class DaysField(IntegerField):
+class DaysField(WholeNumberField):
     """A whole number of days; empty is None. A text input, so what was typed is shown again
     as typed when it is not a number (a number input would blank it)."""
 
@@ -116,7 +116,7 @@ class StrategyForm(FlaskForm):
 
     def expected_version(self) -> int | None:
         text = self.base_version.data or ""
-        return int(text) if text.isascii() and text.isdigit() else None
+        return id_or_none(text)
 
     def settings(self) -> dict:
         """The submitted strategy, shaped for ``save_strategy``; blank bucket rows are dropped."""

@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from portal.auth.models import Role
 from portal.auth.permissions import role_required
+from portal.converters import id_or_none
 from portal.extensions import db
 from portal.loans.services import loan_of_borrower, loan_position
 from portal.messaging.notice_text import paragraphs, preview
@@ -34,7 +35,7 @@ def unread_notices():
 @bp.get("/")
 @role_required(Role.BORROWER)
 def index():
-    before = request.args.get("before", type=int)
+    before = request.args.get("before", type=id_or_none)
     notices = notices_of(current_user.id, before_id=before)
     return render_template(
         "borrower/notices.html",

@@ -16,7 +16,6 @@ from wtforms import (
     BooleanField,
     Form,
     HiddenField,
-    IntegerField,
     SelectField,
     StringField,
     TextAreaField,
@@ -32,7 +31,7 @@ from wtforms.validators import (
 )
 
 from portal.config import SUPPORTED_LOCALES
-from portal.forms import choices, keep_text, strip
+from portal.forms import WholeNumberField, choices, keep_text, strip
 from portal.i18n import LANGUAGE_NAMES
 from portal.messaging.channels import DISPATCHED_CHANNELS
 from portal.messaging.content_check import CATEGORIES
@@ -122,9 +121,9 @@ class LenderRulebookForm(FlaskForm):
     )
 
 
-def _limit(label) -> IntegerField:
+def _limit(label) -> WholeNumberField:
     """An optional non-negative limit: empty means "no limit"."""
-    return IntegerField(
+    return WholeNumberField(
         label,
         validators=[
             Optional(),
@@ -133,8 +132,8 @@ def _limit(label) -> IntegerField:
     )
 
 
-def _count(label, minimum: int = 0) -> IntegerField:
-    return IntegerField(
+def _count(label, minimum: int = 0) -> WholeNumberField:
+    return WholeNumberField(
         label,
         validators=[
             InputRequired(message=_l("Please enter a number.")),
@@ -224,4 +223,4 @@ class MessageFilterForm(Form):
         choices=choices({"": _l("Any purpose"), **{c: p.label for c, p in PURPOSES.items()}}),
         default="",
     )
-    page = IntegerField(validators=[Optional(), NumberRange(min=1)], default=1)
+    page = WholeNumberField(validators=[Optional(), NumberRange(min=1)], default=1)

@@ -241,6 +241,10 @@ def test_recording_a_promise(app, collector, setup):
         ("0", "2026-12-01", "The promised amount must be more than zero."),
         ("", "2026-12-01", "Please enter an amount."),
         ("500", "", "Please choose the promised date."),
+        ("500", "9999-12-31", "Choose a date between 1900 and 2200."),
+        ("1e999999", "2026-12-01", "Enter an amount such as 1,250.00."),
+        ("NaN", "2026-12-01", "Enter an amount such as 1,250.00."),
+        ("１２", "2026-12-01", "Enter an amount such as 1,250.00."),
     ],
 )
 def test_a_bad_promise_is_refused_with_a_clear_error(

@@ -14,6 +14,7 @@ from werkzeug.datastructures import MultiDict
 from portal.auth.models import Channel, Role
 from portal.auth.permissions import role_required, staff_required
 from portal.config import SUPPORTED_LOCALES
+from portal.converters import id_or_none
 from portal.domain import NotFound
 from portal.extensions import db
 from portal.messaging.channels import DISPATCHED_CHANNELS
@@ -86,7 +87,7 @@ def _editor(spec: Purpose, channel: Channel, locale: str, form: forms.TemplateFo
 def template_edit(purpose_code: str, channel: str, locale: str):
     """The template's newest text (or ``?version=N``), its variables and its history."""
     spec, chan = _key(purpose_code, channel, locale)
-    asked = request.args.get("version", type=int)
+    asked = request.args.get("version", type=id_or_none)
     history = template_history(spec.code, chan, locale)
     number = asked if asked is not None else (history[0].version if history else None)
     shown = template_version(spec.code, chan, locale, number) if number is not None else None
