@@ -175,37 +175,7 @@ def decide_request(
     case = authorized_case(request.case_id, actor, lock=True)
     details: dict = {"case_id": case.id, "loan_id": case.loan_id, "note": note}
     if verification is not None:
-        if case.status is not CaseStatus.OPEN:
-            raise CaseNotOpen()
-        if case.stage != 3:
-            raise NotInStage3(
-                _l(
-                    "Only a case in stage 3 can be approved for the legal stage; "
-                    "this case is in stage %(stage)s.",
-                    stage=case.stage,
-                )
-            )
-        evidence = assemble_evidence(case, verification, now=now)
-        _require_complete(evidence)
-        details["checklist"] = evidence.checklist_json()
-        details["bundle_sha256"] = freeze_bundle(
-            request, evidence, actor_id=actor.id, now=now
-        ).manifest_sha256
-        db.session.add(
-            CaseTransition(
-                case_id=case.id,
-                kind="stage",
-                from_stage=3,
-                to_stage=4,
-                reason="legal approval",
-                run_on=_today(now),
-                actor_id=actor.id,
-                created_at=now,
-            )
-        )
-        case.stage, case.stage_entered_on = 4, _today(now)
-        case.legal_status = LegalStatus.APPROVED
-        request.decision = "approved"
+        details.update(_approve(request, case, verification, actor=actor, now=now))
     else:
         case.legal_status = LegalStatus.REJECTED
         request.decision = "rejected"
@@ -222,3 +192,40 @@ def decide_request(
         ip_address=ip_address,
     )
     return request
+
+
+def _approve(
+    request: LegalRequest, case: CollectionCase, verification, *, actor: Actor, now: datetime
+) -> dict:
+    """Check the case may go to the legal stage, freeze its evidence bundle on the request and
+    move it to stage 4. Returns what the audit event adds. Raises CaseNotOpen, NotInStage3,
+    EvidenceIncomplete."""
+    if case.status is not CaseStatus.OPEN:
+        raise CaseNotOpen()
+    if case.stage != 3:
+        raise NotInStage3(
+            _l(
+                "Only a case in stage 3 can be approved for the legal stage; "
+                "this case is in stage %(stage)s.",
+                stage=case.stage,
+            )
+        )
+    evidence = assemble_evidence(case, verification, now=now)
+    _require_complete(evidence)
+    bundle = freeze_bundle(request, evidence, actor_id=actor.id, now=now)
+    db.session.add(
+        CaseTransition(
+            case_id=case.id,
+            kind="stage",
+            from_stage=3,
+            to_stage=4,
+            reason="legal approval",
+            run_on=_today(now),
+            actor_id=actor.id,
+            created_at=now,
+        )
+    )
+    case.stage, case.stage_entered_on = 4, _today(now)
+    case.legal_status = LegalStatus.APPROVED
+    request.decision = "approved"
+    return {"checklist": evidence.checklist_json(), "bundle_sha256": bundle.manifest_sha256}
