@@ -19,7 +19,7 @@ import psycopg
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from portal import create_app
 from portal.audit.models import GENESIS_HASH
@@ -258,6 +258,21 @@ def collector_client(client, make_user) -> FlaskClient:
 @pytest.fixture
 def admin_client(client, make_user) -> FlaskClient:
     return _logged_in(client, make_user, Role.ADMIN)
+
+
+def count_queries(app, client, path: str) -> int:
+    """The SQL statements one GET of ``path`` issues (it must answer 200): pages are tested to
+    issue a fixed number, whatever the number of rows they show."""
+    statements: list[str] = []
+    with app.app_context():
+        engine = db.engine
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        assert client.get(path).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    return len(statements)
 
 
 def page_text(response) -> str:

@@ -1,11 +1,8 @@
 from datetime import date, timedelta
 
-from sqlalchemy import event
-
 from portal.auth.models import Role
-from portal.extensions import db
 from portal.timeutil import local_today, utcnow
-from tests.conftest import login, page_text
+from tests.conftest import count_queries, login, page_text
 
 
 def _today():
@@ -72,28 +69,15 @@ def test_staff_cannot_open_the_borrower_loan_page(client, make_user, make_loan):
     assert client.get(f"/loans/{loan_id}").status_code == 403
 
 
-def _count_queries(app, client, path):
-    statements = []
-    with app.app_context():
-        engine = db.engine
-    listener = lambda *args: statements.append(args[2])  # noqa: E731
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
-        assert client.get(path).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
-    return len(statements)
-
-
 def test_dashboard_query_count_does_not_grow_with_loans(app, client, make_user, make_loan):
     """No query per loan: one loan or eight, the dashboard issues the same number of queries."""
     borrower = make_user()
     make_loan(borrower.id)
     login(client, borrower)
-    with_one = _count_queries(app, client, "/")
+    with_one = count_queries(app, client, "/")
     for _ in range(7):
         make_loan(borrower.id, disbursed_on=date(2026, 7, 1))
-    assert _count_queries(app, client, "/") == with_one
+    assert count_queries(app, client, "/") == with_one
 
 
 def test_staff_home_shows_bucket_table_and_chart(admin_client, make_user, make_loan):

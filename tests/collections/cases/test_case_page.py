@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from portal.audit.models import AuditEvent
 from portal.audit.services import record as audit
@@ -35,7 +35,7 @@ from portal.messaging.models import (
     PortalSetting,
 )
 from tests.collections.conftest import NOW, TODAY, freeze, make_case
-from tests.conftest import csrf_token, login, page_text
+from tests.conftest import count_queries, csrf_token, login, page_text
 
 PHONE = "+8613800138000"
 
@@ -304,29 +304,16 @@ def test_timeline_merges_every_kind_of_event_newest_first(app, client, setup, mo
     assert "&lt;b&gt;called twice&lt;/b&gt;" in html  # what people write is escaped
 
 
-def _count_queries(app, client, path: str) -> int:
-    statements: list[str] = []
-    with app.app_context():
-        engine = db.engine
-    listener = lambda *args: statements.append(args[2])  # noqa: E731
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
-        assert client.get(path).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
-    return len(statements)
-
-
 def test_case_page_queries_do_not_grow_with_the_timeline(app, client, make_loan, setup):
     """One event of each kind or four of each, and another loan: the same number of queries."""
     _add_every_kind_of_event(app, setup)
     login(client, setup["collector"])
-    with_few = _count_queries(app, client, _url(setup))
+    with_few = count_queries(app, client, _url(setup))
     for days in (1, 2, 3):
         _add_every_kind_of_event(app, setup, offset=timedelta(days=days))
     make_loan(setup["borrower"].id)
 
-    assert _count_queries(app, client, _url(setup)) == with_few
+    assert count_queries(app, client, _url(setup)) == with_few
 
 
 def test_queue_links_to_the_case_page(client, setup):

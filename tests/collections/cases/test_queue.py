@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from portal.audit.models import AuditEvent
 from portal.auth.models import Role
@@ -17,7 +17,7 @@ from portal.collections.models import (
 from portal.extensions import db
 from portal.messaging.models import PortalSetting
 from tests.collections.conftest import NOW, TODAY, freeze, make_case
-from tests.conftest import csrf_token, login, page_text
+from tests.conftest import count_queries, csrf_token, login, page_text
 
 QUEUE = "/staff/collections/queue"
 
@@ -112,19 +112,6 @@ def test_empty_queue_says_what_to_do_next(client, make_user):
     assert "flask --app wsgi collections run" in text
 
 
-def _count_queries(app, client, path: str) -> int:
-    statements: list[str] = []
-    with app.app_context():
-        engine = db.engine
-    listener = lambda *args: statements.append(args[2])  # noqa: E731
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
-        assert client.get(path).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
-    return len(statements)
-
-
 def test_queue_page_is_one_query_whatever_the_number_of_cases(
     app, client, make_user, make_loan, borrower, monkeypatch
 ):
@@ -135,7 +122,7 @@ def test_queue_page_is_one_query_whatever_the_number_of_cases(
         app, borrower_id=borrower.id, loan_id=make_loan(borrower.id), assigned_to=collector.id
     )
     login(client, collector)
-    with_one = _count_queries(app, client, QUEUE)
+    with_one = count_queries(app, client, QUEUE)
     for number in range(7):
         make_case(
             app,
@@ -145,7 +132,7 @@ def test_queue_page_is_one_query_whatever_the_number_of_cases(
             promise_on=TODAY if number % 2 else None,
             callback_at=NOW if number % 3 == 0 else None,
         )
-    assert _count_queries(app, client, QUEUE) == with_one
+    assert count_queries(app, client, QUEUE) == with_one
 
 
 def test_queue_pages_keep_the_order(app, client, make_user, make_loan, borrower):

@@ -18,7 +18,7 @@ from portal.extensions import db
 from portal.loans.models import Loan
 from portal.messaging.models import PortalSetting
 from tests.collections.conftest import record_contact, record_run
-from tests.conftest import login, page_text
+from tests.conftest import count_queries, login, page_text
 
 URL = "/staff/reports/overdue"
 CSV_URL = "/staff/reports/overdue.csv"
@@ -229,28 +229,15 @@ def test_fifty_a_page_with_filters_kept_in_the_links(app, staff, make_user, add_
     assert " 50 " in f" {rows[0]} "
 
 
-def _count_queries(app, client, path: str) -> int:
-    statements: list[str] = []
-    with app.app_context():
-        engine = db.engine
-    listener = lambda *args: statements.append(args[2])  # noqa: E731
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
-        assert client.get(path).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
-    return len(statements)
-
-
 def test_query_count_does_not_grow_with_rows(app, staff, make_user, add_case):
     """One case or thirty, with collectors: the page issues the same number of queries."""
     add_case(dpd=3)
-    with_one = _count_queries(app, staff, URL)
+    with_one = count_queries(app, staff, URL)
     for number in range(29):
         holder = make_user(Role.COLLECTOR, name=f"Collector {number}") if number % 3 == 0 else None
         add_case(dpd=number + 1, assigned_to=holder.id if holder else None, name=f"B{number}")
     assert len(_rows(staff.get(URL))) == 30
-    assert _count_queries(app, staff, URL) == with_one
+    assert count_queries(app, staff, URL) == with_one
 
 
 @pytest.mark.parametrize("role", [Role.BORROWER, Role.AGENT])

@@ -8,14 +8,13 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event
 
 from portal.auth.models import Channel, Role
 from portal.extensions import db
 from portal.messaging.models import ContactKind, Message, MessageStatus
 from portal.messaging.templates import latest_version
 from portal.timeutil import utcnow
-from tests.conftest import login, page_text
+from tests.conftest import count_queries, login, page_text
 
 URL = "/staff/messaging/messages"
 
@@ -184,19 +183,6 @@ def test_chart_counts_the_last_seven_days_by_status(staff, make_user, add_messag
     assert "9 messages" in page_text(response)
 
 
-def _count_queries(app, client, path: str) -> int:
-    statements: list[str] = []
-    with app.app_context():
-        engine = db.engine
-    listener = lambda *args: statements.append(args[2])  # noqa: E731
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
-        assert client.get(path).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
-    return len(statements)
-
-
 def test_query_count_does_not_grow_with_rows(
     app, staff, make_user, add_messages, templates_installed
 ):
@@ -208,7 +194,7 @@ def test_query_count_does_not_grow_with_rows(
         ]
     first = make_user(Role.BORROWER)
     add_messages(first.id, template_version_id=version_ids[0])
-    with_one = _count_queries(app, staff, URL)
+    with_one = count_queries(app, staff, URL)
     for number in range(13):
         borrower = make_user(Role.BORROWER, name=f"Borrower {number}")
         add_messages(
@@ -218,7 +204,7 @@ def test_query_count_does_not_grow_with_rows(
             status=list(MessageStatus)[number % len(MessageStatus)],
         )
     assert len(_rows(staff.get(URL))) == 40
-    assert _count_queries(app, staff, URL) == with_one
+    assert count_queries(app, staff, URL) == with_one
 
 
 def test_the_pager_links_only_to_pages_that_exist(staff, make_user, add_messages):
