@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -20,6 +20,7 @@ from portal.messaging.labels import CATEGORY_LABELS
 from portal.messaging.models import MessageTemplate, TemplateVersion
 from portal.messaging.purposes import DEBT_VARIABLES, purpose
 from portal.messaging.rulebooks import ConcurrentEdit
+from portal.messaging.samples import sample_variables
 from portal.messaging.sandbox import MAX_RENDERED_CHARACTERS, BoundedSandbox
 
 SMS_MAX_CHARACTERS = 500  # several segments at most; a wall of text is not a reminder
@@ -45,6 +46,10 @@ class TemplateMissing(DomainError):
 class RenderFailed(DomainError):
     status_code = 422
     message = _l("The message could not be written from its template.")
+
+
+class MessageTooLong(RenderFailed):
+    message = _l("The message would be too long.")
 
 
 @dataclass(frozen=True)
@@ -121,7 +126,28 @@ def validate_template(
                 term=violation.term,
             )
         )
+    if not errors:
+        errors.extend(_sample_render_errors(purpose_code, locale, parts))
     return errors
+
+
+# Any moment will do: sample dates only have to be dates.
+SAMPLE_MOMENT = datetime(2026, 1, 5, 2, 0, tzinfo=UTC)
+
+
+def _sample_render_errors(purpose_code: str, locale: str, parts: dict[str, str]) -> list[str]:
+    """A template that parses can still fail to be written (a calculation the sandbox refuses,
+    a text far too long): fill it with sample values now, so that it fails here, not at sending."""
+    trial = TemplateVersion(
+        subject=parts["subject"], body_text=parts["body_text"], body_html=parts["body_html"] or None
+    )
+    try:
+        render(trial, sample_variables(purpose_code, locale, now=SAMPLE_MOMENT))
+    except MessageTooLong as failure:
+        return [str(failure.message)]
+    except RenderFailed:
+        return [_("The template cannot be written with sample values: a calculation is invalid.")]
+    return []
 
 
 def render(version: TemplateVersion, variables: dict[str, str]) -> Rendered:
@@ -144,7 +170,7 @@ def render(version: TemplateVersion, variables: dict[str, str]) -> Rendered:
         raise RenderFailed(str(error)) from error
     size = len(rendered.subject) + len(rendered.body_text) + len(rendered.body_html or "")
     if size > MAX_RENDERED_CHARACTERS:
-        raise RenderFailed(_("The message would be too long."))
+        raise MessageTooLong()
     return rendered
 
 

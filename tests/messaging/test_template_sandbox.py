@@ -32,3 +32,30 @@ def test_render_still_does_small_arithmetic():
     """Ordinary expressions still render."""
     version = SimpleNamespace(subject="", body_text="{{ 2**10 }} {{ 'ab'*2 }}", body_html=None)
     assert render(version, {}).body_text == "1024 abab"  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        ("{{ 'x'*99999 }}{{ 'y'*99999 }}", "The message would be too long."),
+        ("{{ 10**5000 }}", "cannot be written with sample values"),
+        ("{{ 1/0 }}", "cannot be written with sample values"),
+    ],
+)
+def test_a_template_that_cannot_be_written_is_refused_at_save(app_ctx, body, says):
+    """Saving fills the template with sample values first, so it fails there, not at sending."""
+    from flask_babel import force_locale
+
+    from portal.auth.models import Channel
+    from portal.messaging.templates import validate_template
+
+    with force_locale("en"):
+        errors = validate_template(
+            purpose_code="due_today",
+            channel=Channel.PORTAL,
+            locale="en",
+            subject="Due",
+            body_text="{{ loan_reference }} {{ amount_due }} " + body,
+            body_html=None,
+        )
+    assert any(says in error for error in errors), errors

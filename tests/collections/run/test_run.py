@@ -802,3 +802,11 @@ def test_a_borrower_not_yet_overdue_locally_is_contacted_the_next_day(
     second = run(day + timedelta(days=1), contacts=True)
     assert second.contacts_queued == 1  # stage 1: the portal notice
     assert only_case(loan_id).last_notice_on == day + timedelta(days=1)
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31"])
+def test_the_command_refuses_a_date_out_of_range(app, day):
+    """`collections run --as-of` answers a far date with a usage error, never a traceback."""
+    result = app.test_cli_runner().invoke(args=["collections", "run", "--as-of", day])
+    assert result.exit_code == 2
+    assert "choose a date between 1900 and 2200" in result.output
