@@ -26,7 +26,7 @@ def keep_text(value):
     return value.replace("\r\n", "\n") if isinstance(value, str) else value
 
 
-MAX_WHOLE_NUMBER = 2**31 - 1  # what an INTEGER column holds
+MAX_WHOLE_NUMBER = MAX_ID  # what an INTEGER column holds, ids or counts
 
 
 class WholeNumberField(IntegerField):

@@ -159,7 +159,6 @@ def reveal(case_id: int):
         response = jsonify(field=form.field.data, value=value)
     else:
         response = make_response(case_page(case_id, revealed={form.field.data: value}))
-    response.headers["Cache-Control"] = "no-store"  # personal data: never kept in a cache
     return response
 
 

@@ -154,7 +154,6 @@ def bundle(case_id: int):
         download_name=built.filename,
         max_age=0,
     )
-    response.headers["Cache-Control"] = "no-store"
     response.headers["X-Manifest-SHA256"] = built.manifest_sha256
     return response
 
@@ -183,7 +182,6 @@ def letter_pdf(case_id: int):
     response = Response(render_letter_pdf(document), mimetype="application/pdf")
     name = f"lawyer-letter-{document.letter_reference}.pdf"
     response.headers["Content-Disposition"] = f'inline; filename="{name}"'
-    response.headers["Cache-Control"] = "no-store"
     return response
 
 
@@ -281,5 +279,4 @@ def placements_csv():
     response = Response(stream_with_context(chunks), mimetype="text/csv")
     name = f"agency-placements-{context['now']:%Y%m%d}.csv"
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    response.headers["Cache-Control"] = "no-store"
     return response

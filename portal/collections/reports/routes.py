@@ -94,8 +94,6 @@ def overdue_csv():
         mimetype="text/csv",
         headers={
             "Content-Disposition": f'attachment; filename="overdue-{today.isoformat()}.csv"',
-            "Cache-Control": "no-store",
-            "X-Content-Type-Options": "nosniff",
         },
     )
 
