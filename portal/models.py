@@ -29,8 +29,20 @@ from portal.messaging.models import (
     SmsLog,
     TemplateVersion,
 )
+from portal.payments.models import (
+    Dispute,
+    PaymentAttempt,
+    PaymentIssue,
+    ProcessorEvent,
+    Refund,
+)
 
 __all__ = [
+    "Dispute",
+    "PaymentAttempt",
+    "PaymentIssue",
+    "ProcessorEvent",
+    "Refund",
     "AgencyPlacement",
     "Assessment",
     "CaseNote",

@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.dbtypes import UTCDateTime, enum_column
@@ -38,8 +39,10 @@ class LoanProduct(enum.StrEnum):
 
 
 class Component(enum.StrEnum):
-    """The parts of an installment, in the order a payment pays them (fees first)."""
+    """The parts of an installment. The order a payment pays them is the product's waterfall
+    (``portal.loans.allocation.DEFAULT_WATERFALL`` unless its charge policy says otherwise)."""
 
+    LATE_CHARGE = "late_charge"  # late fees and penalty interest, accrued by the daily run
     FEE = "fee"
     INTEREST = "interest"
     PRINCIPAL = "principal"
@@ -102,6 +105,10 @@ class Installment(Model):
             "interest_paid >= 0 AND interest_paid <= interest_due", name="interest_paid_range"
         ),
         CheckConstraint("fee_paid >= 0 AND fee_paid <= fee_due", name="fee_paid_range"),
+        CheckConstraint(
+            "late_charge_paid >= 0 AND late_charge_paid <= late_charge_due",
+            name="late_charge_paid_range",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -115,19 +122,24 @@ class Installment(Model):
     principal_paid: Mapped[int] = mapped_column(BigInteger, default=0)
     interest_paid: Mapped[int] = mapped_column(BigInteger, default=0)
     fee_paid: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Late fees and penalty interest accrued on this installment once it is past due (the
+    # daily run; capped by the product's charge policy), less what staff waived.
+    late_charge_due: Mapped[int] = mapped_column(BigInteger, default=0)
+    late_charge_paid: Mapped[int] = mapped_column(BigInteger, default=0)
 
     loan: Mapped[Loan] = relationship(back_populates="installments")
 
-    @property
+    @hybrid_property
     def total_due(self) -> int:
-        return self.principal_due + self.interest_due + self.fee_due
+        return self.principal_due + self.interest_due + self.fee_due + self.late_charge_due
 
-    @property
+    @hybrid_property
     def total_paid(self) -> int:
-        return self.principal_paid + self.interest_paid + self.fee_paid
+        return self.principal_paid + self.interest_paid + self.fee_paid + self.late_charge_paid
 
-    @property
+    @hybrid_property
     def outstanding(self) -> int:
+        """What is still owed on this installment; in a query, the same sum in SQL."""
         return self.total_due - self.total_paid
 
     def outstanding_of(self, component: Component) -> int:
@@ -141,6 +153,10 @@ class Payment(Model):
     __table_args__ = (
         CheckConstraint("amount_minor > 0", name="amount_positive"),
         CheckConstraint("length(currency) = 3", name="currency_code"),
+        CheckConstraint(
+            "unallocated_minor >= 0 AND unallocated_minor <= amount_minor",
+            name="unallocated_range",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -150,6 +166,9 @@ class Payment(Model):
     method: Mapped[PaymentMethod] = mapped_column(enum_column(PaymentMethod, "payment_method"))
     # The payment processor's id (Stripe PaymentIntent, bank reference): a payment books once.
     external_reference: Mapped[str | None] = mapped_column(String(128), unique=True)
+    # What the installments could not take (the loan was already paid): the borrower's credit,
+    # used by the next charge or refunded by an admin's decision.
+    unallocated_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

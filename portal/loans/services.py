@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -11,6 +12,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from portal.domain import DomainError, NotFound
 from portal.extensions import db
+from portal.loans.allocation import DEFAULT_WATERFALL, allocate
 from portal.loans.models import (
     Component,
     Installment,
@@ -22,8 +24,6 @@ from portal.loans.models import (
     PaymentMethod,
 )
 from portal.loans.schedule import build_schedule
-
-WATERFALL = (Component.FEE, Component.INTEREST, Component.PRINCIPAL)
 
 
 class LoanNotFound(NotFound):
@@ -91,13 +91,17 @@ def record_payment(
     method: PaymentMethod,
     received_at: datetime,
     external_reference: str | None = None,
+    waterfall: Sequence[Component] = DEFAULT_WATERFALL,
+    keep_surplus: bool = False,
 ) -> Payment:
-    """Book a payment and allocate it: oldest installment first; fee, interest, then principal.
+    """Book a payment and allocate it through ``waterfall``, oldest installment first.
 
     Idempotent on ``external_reference``: the same processor payment books once, and a repeat
     returns the first booking. The loan row is locked (``FOR UPDATE``) so two payments to one
-    loan allocate one after the other. Raises LoanNotFound, LoanNotActive, CurrencyMismatch or
-    PaymentExceedsBalance; flushes, the caller commits.
+    loan allocate one after the other. Money already taken (``keep_surplus``: a processor's
+    payment) is never refused: what the balance cannot take stays on the payment as the
+    borrower's credit. Otherwise raises LoanNotActive, CurrencyMismatch or
+    PaymentExceedsBalance; LoanNotFound always. Flushes, the caller commits.
     """
     if amount_minor <= 0:
         raise PaymentRejected(_l("A payment must be more than zero."))
@@ -115,19 +119,22 @@ def record_payment(
         )
         if existing is not None:
             return existing
-    if loan.status is not LoanStatus.ACTIVE:
-        raise LoanNotActive()
-    if currency != loan.currency:
-        raise CurrencyMismatch()
+    if not keep_surplus:
+        if loan.status is not LoanStatus.ACTIVE:
+            raise LoanNotActive()
+        if currency != loan.currency:
+            raise CurrencyMismatch()
     installments = db.session.scalars(
         select(Installment)
         .where(Installment.loan_id == loan.id)
         .order_by(Installment.sequence)
         .execution_options(populate_existing=True)
     ).all()
-    if amount_minor > sum(i.outstanding for i in installments):
+    # A payment in another currency is not the loan's money: it is all credit, never allocated.
+    allocation = allocate(installments, amount_minor if currency == loan.currency else 0, waterfall)
+    surplus = allocation.unallocated_minor + (0 if currency == loan.currency else amount_minor)
+    if surplus and not keep_surplus:
         raise PaymentExceedsBalance()
-
     payment = Payment(
         loan_id=loan.id,
         amount_minor=amount_minor,
@@ -135,24 +142,18 @@ def record_payment(
         method=method,
         received_at=received_at,
         external_reference=external_reference,
+        unallocated_minor=surplus,
     )
-    remaining = amount_minor
-    for installment in installments:
-        for component in WATERFALL:
-            portion = min(remaining, installment.outstanding_of(component))
-            if portion <= 0:
-                continue
-            paid_attr = f"{component.value}_paid"
-            setattr(installment, paid_attr, getattr(installment, paid_attr) + portion)
-            payment.allocations.append(
-                PaymentAllocation(
-                    installment=installment, component=component, amount_minor=portion
-                )
+    for part in allocation.parts:
+        installment, component = part.installment, part.component
+        paid_attr = f"{component.value}_paid"
+        setattr(installment, paid_attr, getattr(installment, paid_attr) + part.amount_minor)
+        payment.allocations.append(
+            PaymentAllocation(
+                installment=installment, component=component, amount_minor=part.amount_minor
             )
-            remaining -= portion
-        if remaining == 0:
-            break
-    if all(i.outstanding == 0 for i in installments):
+        )
+    if loan.status is LoanStatus.ACTIVE and all(i.outstanding == 0 for i in installments):
         loan.status = LoanStatus.PAID_OFF
     db.session.add(payment)
     db.session.flush()
@@ -187,11 +188,11 @@ class LoanPosition:
 
 def loan_position(loan: Loan, today: date) -> LoanPosition:
     """Outstanding, overdue (split by component) and days past due, as of ``today`` (local)."""
-    overdue = {component: 0 for component in WATERFALL}
+    overdue = {component: 0 for component in Component}
     unpaid = [i for i in loan.installments if i.outstanding > 0]
     for installment in unpaid:
         if installment.due_date < today:
-            for component in WATERFALL:
+            for component in Component:
                 overdue[component] += installment.outstanding_of(component)
     upcoming = [i for i in unpaid if i.due_date >= today]
     return LoanPosition(
@@ -246,14 +247,7 @@ def portfolio_by_bucket(today: date, buckets: list[tuple[str, int]]) -> list[Buc
     ``buckets`` are (name, lowest days past due) in ascending order, as the collection strategy
     in force defines them; loans with nothing past due count as "current".
     """
-    outstanding = (
-        Installment.principal_due
-        + Installment.interest_due
-        + Installment.fee_due
-        - Installment.principal_paid
-        - Installment.interest_paid
-        - Installment.fee_paid
-    )
+    outstanding = Installment.outstanding
     per_loan = (
         select(
             Installment.loan_id.label("loan_id"),

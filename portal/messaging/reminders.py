@@ -41,14 +41,7 @@ def generate_reminders(now: datetime) -> ReminderReport:
     # Local dates differ from the UTC date by at most a day: take a window wide enough for all.
     utc_today = now.date()
     window = (utc_today - timedelta(days=1), utc_today + timedelta(days=4))
-    outstanding = (
-        Installment.principal_due
-        + Installment.interest_due
-        + Installment.fee_due
-        - Installment.principal_paid
-        - Installment.interest_paid
-        - Installment.fee_paid
-    )
+    outstanding = Installment.outstanding
     rows = db.session.execute(
         select(Installment, Loan, User.timezone, User.locale)
         .join(Loan, Loan.id == Installment.loan_id)

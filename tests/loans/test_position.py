@@ -34,6 +34,7 @@ def test_days_past_due_count_from_the_oldest_unpaid_installment(loan):
     position = loan_position(loan, date(2026, 11, 5))
     assert position.days_past_due == 36
     assert position.overdue_by_component == {
+        Component.LATE_CHARGE: 0,
         Component.FEE: 3_000,
         Component.INTEREST: 6_000 + 4_000,
         Component.PRINCIPAL: 200_000,
