@@ -15,7 +15,13 @@ from portal.collections.models import (
     LegalRequest,
     PromiseToPay,
 )
-from portal.loans.models import Installment, Loan, Payment, PaymentAllocation
+from portal.loans.models import (
+    Installment,
+    LedgerAdjustment,
+    Loan,
+    Payment,
+    PaymentAllocation,
+)
 from portal.messaging.models import (
     ContactDecisionRecord,
     ContactHold,
@@ -70,6 +76,7 @@ __all__ = [
     "BorrowerProfile",
     "ContactPreference",
     "Installment",
+    "LedgerAdjustment",
     "Loan",
     "Payment",
     "PaymentAllocation",

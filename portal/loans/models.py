@@ -197,3 +197,33 @@ class PaymentAllocation(Model):
 
     payment: Mapped[Payment] = relationship(back_populates="allocations")
     installment: Mapped[Installment] = relationship()
+
+
+class AdjustmentKind(enum.StrEnum):
+    WAIVER = "waiver"  # staff forgave part of a charge, with a reason
+    PAYOFF_REBATE = "payoff_rebate"  # interest not yet earned, dropped when the loan is paid off
+
+
+class LedgerAdjustment(Model):
+    """A reduction of what an installment owes, other than a payment: who, why and how much.
+
+    The installment's ``<component>_due`` is lowered by ``amount_minor`` in the same
+    transaction; this row (and its audit event) is the trail.
+    """
+
+    __tablename__ = "ledger_adjustment"
+    __table_args__ = (CheckConstraint("amount_minor > 0", name="amount_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loan.id", ondelete="RESTRICT"), index=True)
+    installment_id: Mapped[int] = mapped_column(
+        ForeignKey("installment.id", ondelete="RESTRICT"), index=True
+    )
+    component: Mapped[Component] = mapped_column(enum_column(Component, "adjustment_component"))
+    kind: Mapped[AdjustmentKind] = mapped_column(enum_column(AdjustmentKind, "adjustment_kind"))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(String(500))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    installment: Mapped[Installment] = relationship()

@@ -185,6 +185,18 @@ class LoanPosition:
     def is_overdue(self) -> bool:
         return self.days_past_due > 0
 
+    @property
+    def payoff(self) -> int:
+        """What settles the loan today: everything owed on installments due up to the next due
+        date, plus the principal of later ones (their interest is not earned yet and is
+        dropped as a payoff rebate when the loan is paid off)."""
+        horizon = self.next_installment.due_date if self.next_installment else self.today
+        return sum(
+            i.outstanding if i.due_date <= horizon else i.outstanding_of(Component.PRINCIPAL)
+            for i in self.loan.installments
+            if i.outstanding > 0
+        )
+
 
 def loan_position(loan: Loan, today: date) -> LoanPosition:
     """Outstanding, overdue (split by component) and days past due, as of ``today`` (local)."""
