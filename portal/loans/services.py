@@ -12,7 +12,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from portal.domain import DomainError, NotFound
 from portal.extensions import db
-from portal.loans.allocation import DEFAULT_WATERFALL, allocate
+from portal.loans.allocation import DEFAULT_WATERFALL, Allocation, allocate
 from portal.loans.models import (
     Component,
     Installment,
@@ -158,6 +158,11 @@ def record_payment(
     db.session.add(payment)
     db.session.flush()
     return payment
+
+
+def preview_allocation(loan: Loan, amount_minor: int) -> Allocation:
+    """How ``amount_minor`` would be allocated on ``loan`` now: what ``record_payment`` books."""
+    return allocate(loan.installments, amount_minor, DEFAULT_WATERFALL)
 
 
 @dataclass(frozen=True)
