@@ -11,19 +11,27 @@ from __future__ import annotations
 
 from flask import Flask, Response, request
 
-# Third parties allowed to run code or be framed. The ONE place to add Stripe.js (step 6):
-# "https://js.stripe.com" in both, plus "https://hooks.stripe.com" in FRAME_SOURCES.
-SCRIPT_SOURCES: tuple[str, ...] = ()
-FRAME_SOURCES: tuple[str, ...] = ()
+# Third parties allowed to run code, be framed, be fetched or receive a form: Stripe only, and
+# only when Stripe keys are configured (the sandbox checkout needs nothing from outside).
+# Stripe.js runs from js.stripe.com, frames its fields from there and 3-D Secure pages from
+# hooks.stripe.com, and talks to api.stripe.com.
+SCRIPT_SOURCES: tuple[str, ...] = ("https://js.stripe.com",)
+FRAME_SOURCES: tuple[str, ...] = ("https://js.stripe.com", "https://hooks.stripe.com")
+CONNECT_SOURCES: tuple[str, ...] = ("https://api.stripe.com",)
+FORM_SOURCES: tuple[str, ...] = ("https://hooks.stripe.com",)
 
 HSTS = "max-age=31536000; includeSubDomains"
 
 
-def content_security_policy() -> str:
-    """The portal's Content-Security-Policy header value."""
+def content_security_policy(*, stripe: bool = False) -> str:
+    """The portal's Content-Security-Policy header value; ``stripe`` lets Stripe.js work."""
+
+    def allow(sources: tuple[str, ...]) -> tuple[str, ...]:
+        return sources if stripe else ()
+
     directives = {
         "default-src": ("'self'",),
-        "script-src": ("'self'", *SCRIPT_SOURCES),
+        "script-src": ("'self'", *allow(SCRIPT_SOURCES)),
         # Style elements from our files only; style attributes are allowed because the template
         # editor previews an e-mail (inline styles, as e-mail clients need) in a sandboxed
         # srcdoc frame, which inherits this policy. Styles cannot run code.
@@ -31,18 +39,20 @@ def content_security_policy() -> str:
         "style-src-attr": ("'unsafe-inline'",),
         "img-src": ("'self'", "data:"),
         "font-src": ("'self'",),
-        "connect-src": ("'self'",),  # fetch, and Socket.IO's ws/wss to the same origin
-        "frame-src": ("'self'", *FRAME_SOURCES),
+        # fetch, and Socket.IO's ws/wss to the same origin
+        "connect-src": ("'self'", *allow(CONNECT_SOURCES)),
+        "frame-src": ("'self'", *allow(FRAME_SOURCES)),
         "object-src": ("'none'",),
         "base-uri": ("'self'",),
-        "form-action": ("'self'",),
+        "form-action": ("'self'", *allow(FORM_SOURCES)),
         "frame-ancestors": ("'none'",),
     }
     return "; ".join(f"{name} {' '.join(sources)}" for name, sources in directives.items())
 
 
 def init_app(app: Flask) -> None:
-    policy = content_security_policy()
+    stripe = bool(app.config["STRIPE_SECRET_KEY"] and app.config["STRIPE_PUBLISHABLE_KEY"])
+    policy = content_security_policy(stripe=stripe)
     production = app.config["PORTAL_ENV"] == "production"
 
     @app.after_request

@@ -50,14 +50,6 @@ def loan_detail(loan_id: int):
     return render_template("borrower/loan.html", position=loan_position(loan, today), today=today)
 
 
-@bp.get("/loans/<int:loan_id>/pay")
-@role_required(Role.BORROWER)
-def pay(loan_id: int):
-    """Self-service repayment arrives with step 4; the route and its checks are real now."""
-    loan = loan_of_borrower(current_user.id, loan_id)
-    return render_template("borrower/coming_soon.html", loan=loan, feature="pay")
-
-
 @bp.get("/loans/<int:loan_id>/plans")
 @role_required(Role.BORROWER)
 def plans(loan_id: int):

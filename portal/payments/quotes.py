@@ -28,7 +28,7 @@ from flask_babel import lazy_gettext as _l
 
 from portal.domain import DomainError
 from portal.loans.allocation import Allocation
-from portal.loans.models import Loan
+from portal.loans.models import Installment, Loan
 from portal.loans.services import LoanPosition, loan_position, preview_allocation
 from portal.money import InvalidAmount, format_money, minor_exponent, parse_amount
 from portal.payments.models import PayOption
@@ -55,6 +55,30 @@ class QuoteChanged(DomainError):
 class NothingToPay(DomainError):
     status_code = 422
     message = _l("This loan has nothing left to pay.")
+
+
+@dataclass(frozen=True)
+class PreviewLine:
+    """What one installment receives, component by component in waterfall order."""
+
+    installment: Installment
+    parts: list[tuple[str, int]]  # (component code, minor units)
+
+    @property
+    def total(self) -> int:
+        return sum(amount for _component, amount in self.parts)
+
+
+@dataclass(frozen=True)
+class AllocationPreview:
+    amount_minor: int
+    lines: list[PreviewLine]
+    allocation: Allocation
+
+    @property
+    def credit(self) -> int:
+        """What no installment takes (kept as the borrower's credit)."""
+        return self.allocation.unallocated_minor
 
 
 @dataclass(frozen=True)
@@ -130,9 +154,14 @@ class PayQuote:
             )
         return amount_minor
 
-    def preview(self, amount_minor: int) -> Allocation:
+    def preview(self, amount_minor: int) -> AllocationPreview:
         """How ``amount_minor`` would be allocated now: exactly what the booking will do."""
-        return preview_allocation(self.loan, amount_minor)
+        allocation = preview_allocation(self.loan, amount_minor)
+        lines: dict[int, PreviewLine] = {}
+        for part in allocation.parts:
+            line = lines.setdefault(part.installment.id, PreviewLine(part.installment, []))
+            line.parts.append((part.component.value, part.amount_minor))
+        return AllocationPreview(amount_minor, list(lines.values()), allocation)
 
     def _shown(self, amount_minor: int) -> str:
         return format_money(amount_minor, self.currency, str(get_locale() or "en"))
