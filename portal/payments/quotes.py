@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from babel.numbers import get_currency_symbol
+from babel.numbers import get_currency_symbol, list_currencies
 from flask import current_app
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
@@ -187,7 +187,7 @@ def quote(loan: Loan, today: date) -> PayQuote:
     )
 
 
-_CODE = re.compile(r"[A-Za-z]{3}")
+_CODE = re.compile(r"(?<![A-Za-z])[A-Za-z]{3}(?![A-Za-z])")
 
 
 def read_amount(text: str | None, currency: str) -> int:
@@ -228,8 +228,8 @@ def _without_currency(raw: str, currency: str) -> str:
         if text.upper().endswith(mark.upper()):
             text = text[: -len(mark)]
     text = text.strip()
-    foreign = _CODE.search(text) or re.search(r"[$€£₩¥￥]", text)
-    if foreign:
+    codes = {code.upper() for code in _CODE.findall(text)}
+    if codes & list_currencies() or re.search(r"[$€£₩¥￥]", text):
         raise AmountRefused(
             _l(
                 "This loan is repaid in %(currency)s: enter the amount in %(currency)s.",

@@ -123,12 +123,15 @@ def _new_attempt(
         created_at=now,
         updated_at=now,
     )
+    db.session.add(attempt)
     try:
-        with db.session.begin_nested():
-            db.session.add(attempt)
+        db.session.flush()
     except IntegrityError:
-        # uq_payment_attempt_live: the other request committed first (PostgreSQL made this
-        # insert wait for it), so its attempt, with its intent, is there to be read.
+        # uq_payment_attempt_live: the other request committed first (the database made this
+        # insert wait for it), so its attempt, with its intent, is there to be read. A full
+        # rollback, not a savepoint: SQLite's driver commits on releasing an outer savepoint,
+        # and nothing but reads came before in this transaction.
+        db.session.rollback()
         theirs = _live_attempt(borrower_id, loan_id, amount_minor)
         if theirs is None:  # pragma: no cover - theirs ended between the insert and the read
             raise
