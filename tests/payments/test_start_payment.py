@@ -100,7 +100,8 @@ def test_someone_elses_loan_is_not_found(app_ctx, overdue_loan, make_user, gatew
     stranger = make_user()
     with pytest.raises(LoanNotFound):
         _start(stranger.id, loan_id)
-    assert gateway.calls == [] and _count(PaymentAttempt) == 0
+    assert gateway.calls == []
+    assert _count(PaymentAttempt) == 0
 
 
 @pytest.mark.parametrize(
@@ -119,7 +120,8 @@ def test_an_amount_not_payable_today_is_refused(
     borrower, loan_id = overdue_loan
     with pytest.raises(error):
         _start(borrower.id, loan_id, option, amount)
-    assert gateway.calls == [] and _count(PaymentAttempt) == 0
+    assert gateway.calls == []
+    assert _count(PaymentAttempt) == 0
 
 
 def test_processor_down_leaves_nothing_half_made_and_tells_staff(app_ctx, overdue_loan, gateway):
@@ -155,7 +157,8 @@ def test_an_attempt_left_without_intent_gets_one_with_its_own_key(app_ctx, overd
     db.session.add(orphan)
     db.session.commit()
     attempt = _start(borrower.id, loan_id)
-    assert attempt.id == orphan.id and attempt.intent_id is not None
+    assert attempt.id == orphan.id
+    assert attempt.intent_id is not None
     assert [call["idempotency_key"] for call in gateway.calls] == ["attempt-orphan"]
 
 
