@@ -110,3 +110,38 @@ def test_hsts_only_in_production():
     assert response.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
     assert response.headers["X-Frame-Options"] == "DENY"
     response.close()
+
+
+def _directives(response) -> dict[str, list[str]]:
+    policy = response.headers["Content-Security-Policy"]
+    return {part.split()[0]: part.split()[1:] for part in policy.split(";") if part.strip()}
+
+
+def test_without_stripe_keys_nothing_outside_is_allowed(client):
+    """The sandbox (no keys): scripts, frames, fetches and forms stay on the portal's origin."""
+    directives = _directives(client.get("/login"))
+    for name in ("script-src", "frame-src", "connect-src", "form-action"):
+        assert directives[name] == ["'self'"], name
+    assert "stripe" not in client.get("/login").headers["Content-Security-Policy"]
+
+
+def test_with_stripe_keys_stripe_js_is_the_one_outside_script(database_url):
+    """With Stripe keys: js.stripe.com runs and frames, hooks.stripe.com frames, api is fetched."""
+    app = create_app(
+        {
+            **base_config(database_url),
+            "STRIPE_SECRET_KEY": "sk_test_x",
+            "STRIPE_PUBLISHABLE_KEY": "pk_test_y",
+        }
+    )
+    directives = _directives(app.test_client().get("/login"))
+    assert directives["script-src"] == ["'self'", "https://js.stripe.com"]
+    assert directives["frame-src"] == [
+        "'self'",
+        "https://js.stripe.com",
+        "https://hooks.stripe.com",
+    ]
+    assert directives["connect-src"] == ["'self'", "https://api.stripe.com"]
+    assert directives["form-action"] == ["'self'", "https://hooks.stripe.com"]
+    assert directives["default-src"] == ["'self'"]
+    assert directives["object-src"] == ["'none'"]

@@ -58,7 +58,7 @@ TEST_CARDS = {
         False, "card_declined", "insufficient_funds", "Your card has insufficient funds."
     ),
 }
-_EXPIRY = re.compile(r"(0[1-9]|1[0-2]) ?/ ?([0-9]{2}|20[0-9]{2})")
+_EXPIRY = re.compile(r"(0?[1-9]|1[0-2]) ?/ ?([0-9]{2}|20[0-9]{2})")
 
 
 def card_verdict(number: str, expiry: str, cvc: str, *, today: date) -> Verdict:
@@ -141,8 +141,6 @@ def pay_in_sandbox(
     happens). An attempt already paid or closed is returned unchanged. Flushes; the caller
     commits, the attempt then says how it went (paid, or the decline's code).
     """
-    from portal.payments.events import process_event  # the webhook's processing, in main
-
     attempt = attempt_of_borrower(borrower_id, attempt_id)
     if attempt.provider is not Provider.SANDBOX or not sandbox_enabled():
         raise NotASandboxAttempt()
@@ -150,5 +148,7 @@ def pay_in_sandbox(
         return attempt  # paid or closed already: the status page says so
     verdict = card_verdict(card_number, expiry, cvc, today=today)
     mark_confirming(borrower_id, attempt_id, now=now)
+    from portal.payments.events import process_event  # the webhook's own processing
+
     process_event(intent_event(attempt, verdict, now=now), provider=Provider.SANDBOX, now=now)
     return attempt

@@ -1,0 +1,226 @@
+"""The pay page, checkout, processing and status routes: flows, errors and who reaches what."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from portal.auth.models import Role
+from portal.extensions import db
+from portal.payments.models import (
+    AttemptStatus,
+    IssueKind,
+    PaymentAttempt,
+    PaymentIssue,
+    Provider,
+)
+from tests.conftest import CSRF_PATTERN, login
+
+FIXED = {"shown_overdue": "221000", "shown_next_installment": "273000", "shown_payoff": "323000"}
+
+
+@pytest.fixture
+def borrower(client, overdue_loan, frozen, gateway):
+    """The signed-in borrower of the overdue loan: (client, loan id)."""
+    account, loan_id = overdue_loan
+    login(client, account)
+    client.account = account  # type: ignore[attr-defined]
+    return client, loan_id
+
+
+def _token(client, path) -> str:
+    match = CSRF_PATTERN.search(client.get(path).get_data(as_text=True))
+    assert match, path
+    return match.group(1)
+
+
+def _post_pay(client, loan_id, **fields):
+    data = {"csrf_token": _token(client, f"/loans/{loan_id}/pay"), **FIXED, **fields}
+    return client.post(f"/loans/{loan_id}/pay", data=data)
+
+
+def _attempts(app) -> list[PaymentAttempt]:
+    with app.app_context():
+        return list(db.session.scalars(select(PaymentAttempt)))
+
+
+def test_pay_page_shows_options_amounts_and_allocation(borrower):
+    client, loan_id = borrower
+    html = client.get(f"/loans/{loan_id}/pay?lang=en").get_data(as_text=True)
+    for option in ("overdue", "next_installment", "other", "payoff"):
+        assert f'data-testid="option-{option}"' in html
+    assert re.search(r'data-testid="amount-overdue">CN¥2,210.00<', html)
+    assert "Installment 1, due" in html
+    assert "How this payment is allocated" in html
+
+
+def test_pay_page_in_chinese(borrower):
+    client, loan_id = borrower
+    html = client.get(f"/loans/{loan_id}/pay?lang=zh_CN").get_data(as_text=True)
+    assert "支付逾期金额" in html
+    assert "¥2,210.00" in html
+    assert "第 1 期" in html
+
+
+def test_paying_the_overdue_goes_to_the_sandbox_checkout_and_twice_is_one_attempt(app, borrower):
+    """Two submissions of the same choice lead to the same attempt's checkout."""
+    client, loan_id = borrower
+    first = _post_pay(client, loan_id, option="overdue", action="pay")
+    second = _post_pay(client, loan_id, option="overdue", action="pay")
+    assert first.status_code == second.status_code == 303
+    assert first.headers["Location"] == second.headers["Location"]
+    [attempt] = _attempts(app)
+    assert first.headers["Location"].endswith(f"/payments/{attempt.id}")
+    page = client.get(first.headers["Location"] + "?lang=en").get_data(as_text=True)
+    assert 'data-testid="sandbox-banner"' in page
+    assert "not Stripe" in page
+    assert "js.stripe.com" not in page
+
+
+def test_another_amount_is_previewed_before_it_is_paid(app, borrower):
+    """The first "continue" shows the allocation; confirming that amount starts the attempt."""
+    client, loan_id = borrower
+    shown = _post_pay(client, loan_id, option="other", other_amount="600", action="pay")
+    html = shown.get_data(as_text=True)
+    assert shown.status_code == 200
+    assert 'data-testid="allocation"' in html
+    assert 'name="previewed" type="hidden" value="60000"' in html
+    assert _attempts(app) == []
+    paid = _post_pay(
+        client, loan_id, option="other", other_amount="600", previewed="60000", action="pay"
+    )
+    assert paid.status_code == 303
+    assert [a.amount_minor for a in _attempts(app)] == [60_000]
+
+
+@pytest.mark.parametrize(
+    ("amount", "message"),
+    [
+        ("0", "more than zero"),
+        ("-1", "more than zero"),
+        ("3230.01", "more than you owe"),
+        ("1.234", "decimal places"),
+        ("USD 5", "repaid in CNY"),
+        ("abc", "such as 100.00"),
+    ],
+)
+def test_hostile_other_amounts_are_refused_on_the_field(app, borrower, amount, message):
+    client, loan_id = borrower
+    client.get("/?lang=en")
+    response = _post_pay(client, loan_id, option="other", other_amount=amount, action="pay")
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    assert _attempts(app) == []
+
+
+def test_a_stale_amount_is_refused_with_the_fresh_page(app, borrower):
+    client, loan_id = borrower
+    client.get("/?lang=en")
+    response = _post_pay(client, loan_id, option="overdue", action="pay", shown_overdue="1")
+    assert response.status_code == 409
+    assert "has changed since the page was opened" in response.get_data(as_text=True)
+    assert _attempts(app) == []
+
+
+def test_processor_down_shows_a_clear_message_and_alerts_staff(app, borrower, gateway):
+    client, loan_id = borrower
+    gateway.fail = True
+    client.get("/?lang=en")
+    response = _post_pay(client, loan_id, option="overdue", action="pay")
+    assert response.status_code == 503
+    assert "could not reach the payment service" in response.get_data(as_text=True)
+    assert _attempts(app) == []
+    with app.app_context():
+        kinds = db.session.scalars(select(PaymentIssue.kind)).all()
+    assert kinds == [IssueKind.PROCESSOR_UNREACHABLE]
+
+
+def test_processing_page_and_status_follow_the_attempt(app, borrower):
+    client, loan_id = borrower
+    location = _post_pay(client, loan_id, option="overdue", action="pay").headers["Location"]
+    attempt_id = int(location.rsplit("/", 1)[1])
+    status = client.get(f"/payments/{attempt_id}/status?lang=en").get_json()
+    assert status["state"] == "waiting"
+    with app.app_context():
+        attempt = db.session.get(PaymentAttempt, attempt_id)
+        attempt.status, attempt.failure_code = AttemptStatus.PROCESSING, "insufficient_funds"
+        db.session.commit()
+    status = client.get(f"/payments/{attempt_id}/status").get_json()
+    assert status["state"] == "declined"
+    assert "insufficient funds" in status["message"]
+    assert status["retry_url"] == f"/payments/{attempt_id}"
+    page = client.get(f"/payments/{attempt_id}/processing").get_data(as_text=True)
+    assert "Your card has insufficient funds" in page
+    assert "payment_status.js" in page
+    assert "<script>" not in page  # no inline script
+    with app.app_context():
+        attempt = db.session.get(PaymentAttempt, attempt_id)
+        attempt.status, attempt.failure_code = AttemptStatus.SUCCEEDED, None
+        db.session.commit()
+    status = client.get(f"/payments/{attempt_id}/status").get_json()
+    assert status["state"] == "paid"
+    assert status["receipt_url"]
+    # A paid attempt's checkout leads to its status, never to paying again.
+    assert client.get(f"/payments/{attempt_id}").headers["Location"].endswith("/processing")
+
+
+def test_stripe_checkout_uses_the_payment_element(app, borrower):
+    """A Stripe attempt gets Stripe.js and the Payment Element; the sandbox refuses it."""
+    client, loan_id = borrower
+    location = _post_pay(client, loan_id, option="overdue", action="pay").headers["Location"]
+    attempt_id = int(location.rsplit("/", 1)[1])
+    with app.app_context():
+        attempt = db.session.get(PaymentAttempt, attempt_id)
+        attempt.provider = Provider.STRIPE
+        db.session.commit()
+        secret = attempt.client_secret
+    app.config.update(STRIPE_SECRET_KEY="sk_test_x", STRIPE_PUBLISHABLE_KEY="pk_test_y")
+    html = client.get(location).get_data(as_text=True)
+    assert '<script src="https://js.stripe.com/v3/"></script>' in html
+    assert 'data-publishable-key="pk_test_y"' in html
+    assert f'data-client-secret="{secret}"' in html
+    assert f"/payments/{attempt_id}/processing" in html
+    token = _token(client, f"/loans/{loan_id}/pay")
+    card = {"csrf_token": token, "card_number": "4242424242424242", "expiry": "12/34", "cvc": "123"}
+    assert client.post(f"/payments/{attempt_id}/sandbox", data=card).status_code == 404
+    confirmed = client.post(f"/payments/{attempt_id}/confirming", headers={"X-CSRFToken": token})
+    assert confirmed.get_json() == {"status": "processing"}
+
+
+def test_every_route_is_404_for_another_borrower(app, borrower, make_user):
+    """Another borrower's loan and attempt: not found on every route, GET and POST."""
+    client, loan_id = borrower
+    location = _post_pay(client, loan_id, option="overdue", action="pay").headers["Location"]
+    attempt_id = int(location.rsplit("/", 1)[1])
+    client.post("/logout", data={"csrf_token": _token(client, "/")})
+    stranger = make_user()
+    login(client, stranger)
+    token = _token(client, "/")
+    for path in (
+        f"/loans/{loan_id}/pay",
+        f"/payments/{attempt_id}",
+        f"/payments/{attempt_id}/processing",
+        f"/payments/{attempt_id}/status",
+    ):
+        assert client.get(path).status_code == 404, path
+    for path in (
+        f"/loans/{loan_id}/pay",
+        f"/payments/{attempt_id}/sandbox",
+        f"/payments/{attempt_id}/confirming",
+    ):
+        data = {"csrf_token": token, **FIXED, "option": "overdue", "action": "pay"}
+        data |= {"card_number": "4242424242424242", "expiry": "12/34", "cvc": "123"}
+        response = client.post(path, data=data, headers={"X-CSRFToken": token})
+        assert response.status_code == 404, path
+    [attempt] = _attempts(app)
+    assert attempt.status is AttemptStatus.OPEN
+
+
+def test_staff_cannot_use_the_borrower_pay_page(app, client, overdue_loan, make_user):
+    _account, loan_id = overdue_loan
+    login(client, make_user(Role.AGENT))
+    assert client.get(f"/loans/{loan_id}/pay").status_code == 403
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(PaymentAttempt)) == 0
