@@ -63,6 +63,8 @@ def load_config(env: Mapping[str, str], instance_path: str) -> dict:
         "STRIPE_PUBLISHABLE_KEY": env.get("STRIPE_PUBLISHABLE_KEY", ""),
         "STRIPE_WEBHOOK_SECRET": env.get("STRIPE_WEBHOOK_SECRET", ""),
         "STRIPE_API_BASE": env.get("STRIPE_API_BASE", ""),
+        # The smallest "other amount" on the pay page, in whole units of the loan's currency.
+        "PAYMENT_MINIMUM_UNITS": _integer(env, "PAYMENT_MINIMUM_UNITS", 1, minimum=1),
         "SMTP_HOST": env.get("SMTP_HOST", "127.0.0.1"),
         "SMTP_PORT": int(env.get("SMTP_PORT", "25")),
         "SMTP_USERNAME": env.get("SMTP_USERNAME", ""),
