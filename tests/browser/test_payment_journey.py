@@ -1,0 +1,103 @@
+"""The demo borrower repays from the overdue notice in the sandbox, in three screens."""
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlalchemy import func, select
+
+from portal.extensions import db
+from portal.loans.models import Loan, Payment
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"width": 390, "height": 844}
+
+
+def _sign_in(page: Page, live_server: str) -> None:
+    page.goto(f"{live_server}/login")
+    page.locator("input[name=email]").fill("borrower@demo.test")
+    page.locator("input[name=password]").fill("demo1234")
+    page.locator("form button[type=submit]").first.click()
+    expect(page.get_by_test_id("loan-list")).to_be_visible()
+
+
+def _payments(app) -> int:
+    with app.app_context():
+        return db.session.scalar(
+            select(func.count())
+            .select_from(Payment)
+            .join(Loan)
+            .where(Loan.reference == "LN-DEMO-0001")
+        )
+
+
+def _pay_with(page: Page, card: str) -> None:
+    """On the sandbox checkout: a test card, a future expiry, any CVC, then pay."""
+    expect(page.get_by_test_id("sandbox-banner")).to_contain_text("沙盒")
+    page.get_by_label("卡号").fill(card)
+    page.get_by_label("有效期（MM/YY）").fill("12/34")
+    page.get_by_label("安全码（CVC）").fill("123")
+    page.get_by_test_id("sandbox-pay").click()
+
+
+def test_pay_the_overdue_amount_from_the_notice_then_a_declined_card_books_nothing(
+    app, live_server, page: Page
+):
+    """Notice -> pay page -> sandbox 4242: paid, nothing overdue; then 0002 is declined."""
+    _sign_in(page, live_server)
+    page.get_by_test_id("nav-notices").click()
+    page.get_by_test_id("notice-list").get_by_role("link").first.click()
+    overdue_text = page.get_by_test_id("notice-loan").locator(".fs-4").inner_text()
+    paid_before = _payments(app)
+
+    page.get_by_role("link", name="立即还款").click()  # screen 1: what to pay
+    option = page.get_by_test_id("option-overdue")
+    expect(option.locator("input[type=radio]")).to_be_checked()
+    expect(page.get_by_test_id("amount-overdue")).to_have_text(overdue_text)
+    expect(option.get_by_test_id("allocation")).to_be_visible()
+    expect(option.get_by_test_id("allocation")).to_contain_text("本金")
+    page.get_by_test_id("continue").click()
+
+    expect(page.get_by_test_id("checkout-amount")).to_have_text(overdue_text)  # screen 2
+    _pay_with(page, "4242 4242 4242 4242")
+
+    expect(page.get_by_test_id("state-paid")).to_be_visible()  # screen 3
+    expect(page.get_by_test_id("state-paid")).to_contain_text("已支付")
+    assert _payments(app) == paid_before + 1
+
+    page.goto(f"{live_server}/")
+    expect(page.get_by_test_id("overdue-summary")).to_contain_text("没有逾期")
+    demo_loan = page.get_by_test_id("loan-list").get_by_role(
+        "link", name=re.compile("LN-DEMO-0001")
+    )
+    expect(demo_loan.get_by_test_id("dpd-badge")).to_have_count(0)
+
+    # A second payment with a card that is declined: the decline, in Chinese, and nothing booked.
+    demo_loan.click()
+    page.goto(page.url + "/pay")
+    page.get_by_test_id("option-payoff").locator("input[type=radio]").check()
+    page.get_by_test_id("continue").click()
+    _pay_with(page, "4000 0000 0000 0002")
+    expect(page.get_by_test_id("state-declined")).to_contain_text("您的卡被拒绝")
+    expect(page.get_by_test_id("try-again")).to_be_visible()
+    assert _payments(app) == paid_before + 1
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+def test_pay_page_fits_a_phone(live_server, page: Page, lang):
+    """The pay page and the sandbox checkout are no wider than a 390px phone."""
+    page.set_viewport_size(PHONE)
+    _sign_in(page, live_server)
+    page.get_by_test_id("loan-list").get_by_role("link").first.click()
+    page.goto(f"{page.url}/pay?lang={lang}")
+    expect(page.get_by_test_id("pay-form")).to_be_visible()
+    for _ in range(2):
+        width, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        assert width <= inner, f"{page.url} is {width}px wide on a {inner}px screen"
+        box = page.get_by_test_id("continue").bounding_box()
+        assert box is not None
+        assert box["x"] >= 0
+        assert box["x"] + box["width"] <= PHONE["width"]
+        page.get_by_test_id("continue").click()  # to the sandbox checkout, checked the same way
+        page.wait_for_load_state()
