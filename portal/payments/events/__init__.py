@@ -1,11 +1,12 @@
 """Processor events (Stripe's webhooks, or the sandbox's equivalent): each one processed once.
 
-``process_event`` stores the event by its id *first*, inside a savepoint, then runs its handler
-in the same transaction. A second delivery, or a concurrent one, cannot store the id again: on
-PostgreSQL the second INSERT waits for the first transaction and then fails on the primary key,
-so the event is reported as a duplicate and nothing is booked twice. A handler that cannot act
-yet (an event about a payment that has not arrived) raises ``EventNotReady``: nothing is stored,
-and the webhook answers so that the processor delivers it again later.
+``process_event`` stores the event by its id *first* (INSERT ... ON CONFLICT DO NOTHING), then
+runs its handler in the same transaction. A second delivery, or a concurrent one, cannot store
+the id again: on PostgreSQL the second INSERT waits for the first transaction and then inserts
+nothing, so the event is reported as a duplicate and nothing is booked twice. A handler that
+cannot act yet (an event about a payment that has not arrived) raises ``EventNotReady``; the
+caller rolls back, so nothing is stored, and the webhook answers so that the processor delivers
+it again later.
 
 Handlers never trust the order of events: each looks at the state it finds (a decline that
 arrives after the success is ignored; a success is booked whatever came before it).
@@ -17,12 +18,13 @@ import json
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import update
 
 from portal.extensions import db
 from portal.payments.events import disputes, intents
 from portal.payments.events.errors import EventNotReady, MalformedEvent
 from portal.payments.models import ProcessorEvent, Provider
+from portal.sqlutil import insert_unless_present
 
 __all__ = ["HANDLERS", "EventNotReady", "MalformedEvent", "process_event"]
 
@@ -44,37 +46,32 @@ IGNORED = "ignored"  # a type the portal does not act on; stored so it is not pr
 def process_event(event: Mapping, *, provider: Provider, now: datetime) -> str:
     """Store ``event`` once and act on it; returns the outcome (also stored on the event).
 
-    Raises MalformedEvent, or EventNotReady (nothing stored). Flushes; the caller commits.
+    Raises MalformedEvent, or EventNotReady (the caller rolls back: nothing is stored).
+    Flushes; the caller commits.
     """
     event_id, event_type, obj = _envelope(event)
     handler = HANDLERS.get(event_type)
-    savepoint = db.session.begin_nested()
-    stored = ProcessorEvent(
-        id=event_id,
-        provider=provider,
-        type=event_type,
-        object_id=str(obj.get("id") or "")[:255] or None,
-        created=_timestamp(event.get("created"), now),
-        received_at=now,
-        outcome="processing",
-        payload=json.dumps(event, sort_keys=True, default=str),
+    first_time = insert_unless_present(
+        ProcessorEvent,
+        {
+            "id": event_id,
+            "provider": provider,
+            "type": event_type,
+            "object_id": str(obj.get("id") or "")[:255] or None,
+            "created": _timestamp(event.get("created"), now),
+            "received_at": now,
+            "outcome": "processing",
+            "payload": json.dumps(event, sort_keys=True, default=str),
+        },
     )
-    db.session.add(stored)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        savepoint.rollback()
-        if db.session.get(ProcessorEvent, event_id) is None:
-            raise  # not a duplicate id: a real integrity problem
+    if not first_time:
         return DUPLICATE
-    try:
-        stored.outcome = handler(obj, now) if handler else IGNORED
-        db.session.flush()
-    except EventNotReady:
-        savepoint.rollback()
-        raise
-    savepoint.commit()
-    return stored.outcome
+    outcome = handler(obj, now) if handler else IGNORED
+    db.session.flush()
+    db.session.execute(
+        update(ProcessorEvent).where(ProcessorEvent.id == event_id).values(outcome=outcome)
+    )
+    return outcome
 
 
 def _envelope(event: Mapping) -> tuple[str, str, Mapping]:
