@@ -82,6 +82,7 @@ def intent_event(attempt: PaymentAttempt, verdict: Verdict, *, now: datetime) ->
     intent: dict[str, Any] = {
         "id": attempt.intent_id,
         "object": "payment_intent",
+        "created": int(attempt.created_at.timestamp()),
         "amount": attempt.amount_minor,
         "currency": attempt.currency.lower(),
         "metadata": {

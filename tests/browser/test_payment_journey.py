@@ -67,7 +67,7 @@ def test_pay_the_overdue_amount_from_the_notice_then_a_declined_card_books_nothi
     assert _payments(app) == paid_before + 1
 
     page.goto(f"{live_server}/")
-    expect(page.get_by_test_id("overdue-summary")).to_contain_text("没有逾期")
+    expect(page.get_by_test_id("overdue-summary")).to_contain_text("暂无逾期")
     demo_loan = page.get_by_test_id("loan-list").get_by_role(
         "link", name=re.compile("LN-DEMO-0001")
     )
