@@ -224,3 +224,108 @@ def test_staff_cannot_use_the_borrower_pay_page(app, client, overdue_loan, make_
     assert client.get(f"/loans/{loan_id}/pay").status_code == 403
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(PaymentAttempt)) == 0
+
+
+def _checkout(app, client, loan_id, option="overdue") -> int:
+    location = _post_pay(client, loan_id, option=option, action="pay").headers["Location"]
+    return int(location.rsplit("/", 1)[1])
+
+
+def _sandbox(client, attempt_id, number, **extra):
+    token = _token(client, "/")
+    data = {"csrf_token": token, "card_number": number, "expiry": "12/34", "cvc": "123", **extra}
+    return client.post(f"/payments/{attempt_id}/sandbox", data=data)
+
+
+def _payments_of(app, loan_id) -> list[int]:
+    from portal.loans.models import Payment
+
+    with app.app_context():
+        return list(
+            db.session.scalars(select(Payment.amount_minor).where(Payment.loan_id == loan_id))
+        )
+
+
+def test_sandbox_4242_books_the_payment_through_the_event_processing(app, borrower):
+    """The test card that succeeds: a payment_intent.succeeded event books it, once."""
+    from portal.payments.models import ProcessorEvent
+
+    client, loan_id = borrower
+    attempt_id = _checkout(app, client, loan_id)
+    response = _sandbox(client, attempt_id, "4242 4242 4242 4242")
+    assert response.headers["Location"].endswith(f"/payments/{attempt_id}/processing")
+    assert _payments_of(app, loan_id) == [221_000]
+    with app.app_context():
+        attempt = db.session.get(PaymentAttempt, attempt_id)
+        assert attempt.status is AttemptStatus.SUCCEEDED
+        [event] = db.session.scalars(select(ProcessorEvent)).all()
+        assert (event.provider, event.type) == (Provider.SANDBOX, "payment_intent.succeeded")
+    assert client.get(f"/payments/{attempt_id}/status").get_json()["state"] == "paid"
+    # Paying the paid attempt again (a second tab) books nothing more.
+    _sandbox(client, attempt_id, "4242 4242 4242 4242")
+    assert _payments_of(app, loan_id) == [221_000]
+
+
+@pytest.mark.parametrize(
+    ("number", "code", "en", "zh"),
+    [
+        ("4000 0000 0000 0002", "generic_decline", "Your card was declined", "您的卡被拒绝"),
+        ("4000 0000 0000 9995", "insufficient_funds", "insufficient funds", "余额不足"),
+    ],
+)
+def test_sandbox_declines_book_nothing_and_say_why_in_both_languages(
+    app, borrower, number, code, en, zh
+):
+    client, loan_id = borrower
+    attempt_id = _checkout(app, client, loan_id)
+    _sandbox(client, attempt_id, number)
+    assert _payments_of(app, loan_id) == []
+    with app.app_context():
+        attempt = db.session.get(PaymentAttempt, attempt_id)
+        assert (attempt.status, attempt.failure_code) == (AttemptStatus.OPEN, code)
+    client.get("/?lang=en")
+    assert en in client.get(f"/payments/{attempt_id}/processing").get_data(as_text=True)
+    client.get("/?lang=zh_CN")
+    page = client.get(f"/payments/{attempt_id}/processing").get_data(as_text=True)
+    assert zh in page
+    assert "Your card" not in page  # never the processor's own English
+    # Trying again with the card that succeeds books it on the same attempt.
+    _sandbox(client, attempt_id, "4242424242424242")
+    assert _payments_of(app, loan_id) == [221_000]
+
+
+def test_sandbox_other_card_numbers_are_refused_in_both_languages(app, borrower):
+    client, loan_id = borrower
+    attempt_id = _checkout(app, client, loan_id)
+    client.get("/?lang=en")
+    response = _sandbox(client, attempt_id, "4111 1111 1111 1111")
+    assert response.status_code == 422
+    assert "Use one of the test cards" in response.get_data(as_text=True)
+    client.get("/?lang=zh_CN")
+    response = _sandbox(client, attempt_id, "5555 5555 5555 4444")
+    assert "请使用本页列出的测试卡" in response.get_data(as_text=True)
+    assert _payments_of(app, loan_id) == []
+
+
+@pytest.mark.parametrize(
+    "config",
+    [{"STRIPE_SECRET_KEY": "sk_test_x"}, {"PORTAL_ENV": "production"}],
+)
+def test_the_sandbox_never_confirms_when_stripe_is_on_or_in_production(app, borrower, config):
+    client, loan_id = borrower
+    attempt_id = _checkout(app, client, loan_id)
+    app.config.update(config)
+    assert _sandbox(client, attempt_id, "4242424242424242").status_code == 404
+    assert _payments_of(app, loan_id) == []
+
+
+def test_the_returning_browser_books_nothing(app, borrower):
+    """Stripe's return to the processing page (with its query) only reads the attempt."""
+    client, loan_id = borrower
+    attempt_id = _checkout(app, client, loan_id)
+    page = client.get(
+        f"/payments/{attempt_id}/processing?payment_intent=pi_x&redirect_status=succeeded"
+    )
+    assert page.status_code == 200
+    assert 'data-state="waiting"' in page.get_data(as_text=True)
+    assert _payments_of(app, loan_id) == []
