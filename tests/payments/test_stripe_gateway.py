@@ -40,7 +40,8 @@ def test_create_intent_sends_amount_currency_metadata_and_idempotency_key(gatewa
     assert sent.idempotency_key == "attempt-1-key"
     assert sent.headers["authorization"] == f"Bearer {fake_stripe.secret_key}"
     assert intent.id.startswith("pi_")
-    assert intent.client_secret and intent.client_secret.startswith(intent.id)
+    assert intent.client_secret
+    assert intent.client_secret.startswith(intent.id)
     assert (intent.amount_minor, intent.currency, intent.status) == (
         12_345,
         "CNY",
@@ -174,8 +175,10 @@ def test_succeeded_payments_pages_through_every_page(gateway, fake_stripe):
     assert len(pages) == 3
     assert all(p.params["created[gte]"] == str(now - 86_400) for p in pages)
     assert "starting_after" not in pages[0].params
-    assert pages[1].params["starting_after"] and pages[2].params["starting_after"]
-    assert payments[0].metadata["n"] and payments[0].currency == "CNY"
+    assert pages[1].params["starting_after"]
+    assert pages[2].params["starting_after"]
+    assert payments[0].metadata["n"]
+    assert payments[0].currency == "CNY"
 
 
 def test_succeeded_payments_report_the_amount_received(gateway, fake_stripe):
@@ -240,7 +243,8 @@ def test_failures_are_logged_with_the_request_id_and_no_secret(gateway, fake_str
             _create(gateway)
 
     logged = caplog.text
-    assert "create_intent" in logged and "req_fake_" in logged
+    assert "create_intent" in logged
+    assert "req_fake_" in logged
     assert fake_stripe.secret_key not in logged
     assert fake_stripe.secret_key not in str(raised.value)
 

@@ -95,7 +95,7 @@ class StripeGateway:
             amount, stripe_currency = to_stripe(amount_minor, currency)
         except AmountNotRepresentable as error:
             raise ProcessorRefused(code="amount_not_representable") from error
-        params = {
+        params: Any = {  # stripe's TypedDict, built from plain values
             "amount": amount,
             "currency": stripe_currency,
             "automatic_payment_methods": {"enabled": True},
@@ -105,8 +105,7 @@ class StripeGateway:
         intent = _call(
             "create_intent",
             lambda: self._client.v1.payment_intents.create(
-                params,
-                {"idempotency_key": idempotency_key},  # type: ignore[arg-type]
+                params, {"idempotency_key": idempotency_key}
             ),
         )
         return _intent(intent)
@@ -137,7 +136,7 @@ class StripeGateway:
             amount, _currency = to_stripe(amount_minor, intent.currency)
         except AmountNotRepresentable as error:
             raise ProcessorRefused(code="amount_not_representable") from error
-        params: dict[str, Any] = {
+        params: Any = {
             "payment_intent": intent_id,
             "amount": amount,
             "metadata": {"reason": reason[:METADATA_VALUE_MAX]},
@@ -146,10 +145,7 @@ class StripeGateway:
             params["reason"] = reason.strip().lower()
         refund = _call(
             "create_refund",
-            lambda: self._client.v1.refunds.create(
-                params,  # type: ignore[arg-type]
-                {"idempotency_key": idempotency_key},
-            ),
+            lambda: self._client.v1.refunds.create(params, {"idempotency_key": idempotency_key}),
         )
         amount_minor, currency = from_stripe(refund.amount, refund.currency)
         return ProcessorRefund(
@@ -161,7 +157,7 @@ class StripeGateway:
 
     def succeeded_payments(self, since: datetime) -> Iterator[ProcessorPayment]:
         """Every succeeded PaymentIntent created at or after ``since``, page after page."""
-        params = {"created": {"gte": int(since.timestamp())}, "limit": 100}
+        params: Any = {"created": {"gte": int(since.timestamp())}, "limit": 100}
         page = _call("list_intents", lambda: self._client.v1.payment_intents.list(params))
         items = page.auto_paging_iter()
         while True:
