@@ -97,3 +97,23 @@ class PaymentGateway(Protocol):
     ) -> ProcessorRefund: ...
 
     def succeeded_payments(self, since: datetime) -> Iterator[ProcessorPayment]: ...
+
+
+def payment_gateway() -> PaymentGateway:
+    """The processor the configuration names: Stripe with STRIPE_SECRET_KEY, else the sandbox.
+
+    Production without STRIPE_SECRET_KEY raises ProcessorUnavailable (never the sandbox)."""
+    from flask import current_app
+
+    config = current_app.config
+    if config.get("STRIPE_SECRET_KEY"):
+        # Imported here: the sandbox (the embedded default) never loads the stripe library.
+        from portal.payments.gateway.stripe import StripeGateway
+
+        return StripeGateway.from_config(config)
+    if config.get("PORTAL_ENV") == "production":
+        # The sandbox takes no money: in production it would hand out loans' payoffs for free.
+        raise ProcessorUnavailable(context="STRIPE_SECRET_KEY is not set in production")
+    from portal.payments.gateway.sandbox import SandboxGateway
+
+    return SandboxGateway()
