@@ -110,6 +110,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.messaging.staff.templates.routes import bp as messaging_staff_templates
     from portal.messaging.staff.terms.routes import bp as messaging_staff_terms
     from portal.messaging.unsubscribe.routes import bp as messaging_unsubscribe
+    from portal.payments.staff.routes import bp as payments_staff
     from portal.payments.webhooks.routes import bp as payments_webhooks
     from portal.staff.routes import bp as staff
 
@@ -134,5 +135,6 @@ def _register_blueprints(app: Flask) -> None:
         collections_strategy,
         collections_contact_rules,
         payments_webhooks,
+        payments_staff,
     ):
         app.register_blueprint(blueprint)

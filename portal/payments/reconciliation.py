@@ -155,7 +155,14 @@ def _booked_payments(
     of_provider = select(PaymentAttempt.intent_id).where(PaymentAttempt.provider == provider)
     from_processor: list[ColumnElement[bool]] = [Payment.external_reference.in_(of_provider)]
     if provider == Provider.STRIPE:
-        from_processor.append(Payment.external_reference.startswith(STRIPE_INTENT_PREFIX))
+        # Not those of another processor (the sandbox's ids look like Stripe's too).
+        of_others = select(PaymentAttempt.intent_id).where(
+            PaymentAttempt.provider != provider, PaymentAttempt.intent_id.is_not(None)
+        )
+        from_processor.append(
+            Payment.external_reference.startswith(STRIPE_INTENT_PREFIX)
+            & Payment.external_reference.not_in(of_others)
+        )
     rows: list[Payment] = []
     recent = select(Payment).where(Payment.received_at >= since, or_(*from_processor))
     rows.extend(db.session.scalars(recent))
@@ -211,7 +218,7 @@ def _not_succeeded_on_processor(
         reference = payment.external_reference or ""
         try:
             intent = gateway.retrieve_intent(reference)
-        except ProcessorRefused:  # the processor does not know this intent
+        except (ProcessorRefused, LookupError):  # the processor does not know this intent
             intent = None
         if intent is not None and intent.status == "succeeded":
             if (intent.amount_minor, intent.currency) != (payment.amount_minor, payment.currency):

@@ -19,71 +19,6 @@ from portal.timeutil import utcnow
 SINCE = datetime.now(UTC) - timedelta(days=1)
 
 
-@pytest.fixture
-def ledger(app, fake_stripe, make_user, make_loan):
-    """Stripe and the ledger with one payment of each kind; returns the ids by name."""
-    borrower = make_user()
-    loan_id = make_loan(borrower.id)
-    now = utcnow()
-    old = int((now - timedelta(days=5)).timestamp())
-    ids = {
-        "matched": fake_stripe.add_intent(amount=10_000)["id"],
-        "lost_webhook": fake_stripe.add_intent(amount=20_000)["id"],
-        "no_attempt": fake_stripe.add_intent(amount=5_000, metadata={"loan_id": str(loan_id)})[
-            "id"
-        ],
-        "mismatch": fake_stripe.add_intent(amount=3_000)["id"],
-        "canceled": fake_stripe.add_intent(amount=4_000, status="canceled")["id"],
-        "paid_before_since": fake_stripe.add_intent(amount=6_000, created=old)["id"],
-        "ghost": "pi_fake_never_at_stripe",
-    }
-    fake_stripe.add_intent(amount=7_000, status="requires_payment_method")  # not paid: ignored
-    with app.app_context():
-        booked = {
-            "matched": 10_000,
-            "mismatch": 3_500,
-            "canceled": 4_000,
-            "paid_before_since": 6_000,
-            "ghost": 8_000,
-        }
-        for name, amount in booked.items():
-            payment = record_payment(
-                loan_id=loan_id,
-                amount_minor=amount,
-                currency="CNY",
-                method=PaymentMethod.CARD,
-                received_at=now,
-                external_reference=ids[name],
-                keep_surplus=True,
-            )
-            ids[f"{name}_payment"] = payment.id
-        record_payment(  # a bank transfer: not the processor's, never reported
-            loan_id=loan_id,
-            amount_minor=1_000,
-            currency="CNY",
-            method=PaymentMethod.BANK_TRANSFER,
-            received_at=now,
-            external_reference="BANK-REF-1",
-            keep_surplus=True,
-        )
-        attempt = PaymentAttempt(
-            borrower_id=borrower.id,
-            loan_id=loan_id,
-            option=PayOption.OTHER,
-            amount_minor=20_000,
-            currency="CNY",
-            provider=Provider.STRIPE,
-            idempotency_key="attempt-lost",
-            intent_id=ids["lost_webhook"],
-            status=AttemptStatus.PROCESSING,
-        )
-        db.session.add(attempt)
-        db.session.commit()
-        ids["attempt"] = attempt.id
-    ids["loan"] = loan_id
-    return ids
-
-
 def test_reconciliation_finds_both_kinds_of_gap_and_mismatches(app_ctx, ledger):
     """Paid but not booked; booked but not paid; booked with another amount."""
     report = reconcile(StripeGateway.from_config(), SINCE)
@@ -213,5 +148,38 @@ def test_cli_reports_stripe_unreachable(app, fake_stripe):
     result = app.test_cli_runner().invoke(args=["payments", "reconcile", "--since", _since_arg()])
 
     assert result.exit_code == 2
-    assert "could not reach the payment service" in result.stderr
+    assert "支付服务" in result.stderr  # the message, in DEFAULT_LOCALE (zh_CN in tests)
     assert result.stdout == ""
+
+
+def test_the_sandboxs_payments_are_not_stripes(app_ctx, fake_stripe, make_user, make_loan):
+    """A payment taken in the sandbox (before the keys were set) is not a Stripe gap."""
+    borrower = make_user()
+    loan_id = make_loan(borrower.id)
+    db.session.add(
+        PaymentAttempt(
+            borrower_id=borrower.id,
+            loan_id=loan_id,
+            option=PayOption.OTHER,
+            amount_minor=2_000,
+            currency="CNY",
+            provider=Provider.SANDBOX,
+            idempotency_key="sandbox-attempt",
+            intent_id="pi_sandbox_0123",
+            status=AttemptStatus.SUCCEEDED,
+        )
+    )
+    record_payment(
+        loan_id=loan_id,
+        amount_minor=2_000,
+        currency="CNY",
+        method=PaymentMethod.CARD,
+        received_at=utcnow(),
+        external_reference="pi_sandbox_0123",
+    )
+
+    report = reconcile(StripeGateway.from_config(), SINCE)
+
+    assert report.clean
+    assert report.ledger_count == 0
+    assert fake_stripe.requests_to("GET", "/v1/payment_intents/") == []
