@@ -14,13 +14,14 @@ Read only: nothing is booked or changed (staff act on what the report shows).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, or_, select
 
+from portal.converters import id_or_none
 from portal.domain import DomainError
 from portal.extensions import db
 from portal.forms import EARLIEST_YEAR
@@ -183,15 +184,19 @@ def _attempts(intent_ids: list[str]) -> dict[str, PaymentAttempt]:
 
 
 def _processor_entry(paid: ProcessorPayment, attempt: PaymentAttempt | None) -> Entry:
-    loan_id = attempt.loan_id if attempt is not None else _int(paid.metadata.get("loan_id"))
-    return Entry(
+    """A processor payment with no booking; with its attempt, or the ids its metadata gives."""
+    entry = Entry(
         intent_id=paid.intent_id,
         amount_minor=paid.amount_minor,
         currency=paid.currency,
         at=paid.created,
-        loan_id=loan_id,
-        attempt_id=attempt.id if attempt is not None else _int(paid.metadata.get("attempt_id")),
-        attempt_status=attempt.status.value if attempt is not None else None,
+        loan_id=id_or_none(paid.metadata.get("loan_id")),
+        attempt_id=id_or_none(paid.metadata.get("attempt_id")),
+    )
+    if attempt is None:
+        return entry
+    return replace(
+        entry, loan_id=attempt.loan_id, attempt_id=attempt.id, attempt_status=attempt.status.value
     )
 
 
@@ -238,10 +243,6 @@ def _not_succeeded_on_processor(
             )
         )
     return missing
-
-
-def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isascii() and value.isdigit() else None
 
 
 def default_since(today: date) -> date:
