@@ -254,3 +254,13 @@ def test_amount_stripe_cannot_take_is_refused_before_any_request(gateway, fake_s
     with pytest.raises(ProcessorRefused):
         _create(gateway, amount=1_005, currency="BHD")
     assert fake_stripe.requests == []
+
+
+def test_a_key_reused_with_other_parameters_is_refused(gateway, fake_stripe):
+    """Stripe's idempotency_error: the same key never creates a second, different intent."""
+    _create(gateway, amount=10_000)
+
+    with pytest.raises(ProcessorRefused) as raised:
+        _create(gateway, amount=20_000)
+    assert raised.value.code == "idempotency_error"
+    assert len(fake_stripe.state.intents) == 1

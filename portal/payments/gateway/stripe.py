@@ -205,9 +205,11 @@ def _call(operation: str, request: Callable[[], T]) -> T:
         ):
             raise RefundTooLarge(code=error.code) from error
         raise ProcessorRefused(code=error.code) from error
-    except stripe.CardError as error:  # not raised by these calls; a decline is the intent's
+    except (stripe.CardError, stripe.IdempotencyError) as error:
+        # A decline is the intent's (not raised by these calls); a key reused with other
+        # parameters is a bug of ours that retrying repeats.
         _log_failure(operation, error)
-        raise ProcessorRefused(code=error.code) from error
+        raise ProcessorRefused(code=error.code or "idempotency_error") from error
     except stripe.StripeError as error:  # connection, timeout, 429, 5xx, key, permission...
         _log_failure(operation, error)
         raise ProcessorUnavailable(code=error.code) from error
