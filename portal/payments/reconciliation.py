@@ -141,8 +141,8 @@ def reconcile(
         processor_count=len(processor),
         ledger_count=sum(1 for p in booked.values() if p.received_at >= since),
         matched=len(processor) - len(processor_only) - len(mismatches),
-        processor_only=sorted(processor_only, key=lambda e: e.at),
-        ledger_only=sorted(ledger_only, key=lambda e: e.at),
+        processor_only=sorted(processor_only, key=lambda e: (e.at, e.intent_id)),
+        ledger_only=sorted(ledger_only, key=lambda e: (e.at, e.intent_id)),
         mismatches=mismatches,
     )
 
