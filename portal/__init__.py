@@ -72,6 +72,7 @@ def _register_features(app: Flask) -> None:
     from portal.demo import demo_cli
     from portal.i18n import remember_lang_parameter
     from portal.input_guard import refuse_control_characters
+    from portal.payments.cli import payments_cli
 
     converters.init_app(app)  # before any blueprint: every <int:...> is a bounded id
     app.before_request(refuse_control_characters)
@@ -86,6 +87,7 @@ def _register_features(app: Flask) -> None:
     _register_blueprints(app)
     app.cli.add_command(audit_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(payments_cli)
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -109,6 +111,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.messaging.staff.terms.routes import bp as messaging_staff_terms
     from portal.messaging.unsubscribe.routes import bp as messaging_unsubscribe
     from portal.payments.routes import bp as payments
+    from portal.payments.staff.routes import bp as payments_staff
     from portal.payments.webhooks.routes import bp as payments_webhooks
     from portal.staff.routes import bp as staff
 
@@ -134,5 +137,6 @@ def _register_blueprints(app: Flask) -> None:
         collections_contact_rules,
         payments,
         payments_webhooks,
+        payments_staff,
     ):
         app.register_blueprint(blueprint)

@@ -1,14 +1,12 @@
-"""Words for the payment journey's codes: the pay options and the processor's decline codes.
-
-A decline is shown in the borrower's language from its code, never in the processor's own
-(English) message.
-"""
+"""Words for payments' codes shown to people: the pay options, the processor's decline codes
+(shown in the borrower's language from the code, never in the processor's own English) and the
+reconciliation page's attempt statuses."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from portal.payments.models import PayOption
+from portal.payments.models import AttemptStatus, PayOption
 
 OPTION_LABELS = {
     PayOption.OVERDUE.value: _l("Pay what is overdue"),
@@ -48,3 +46,19 @@ UNKNOWN_DECLINE = _l("The payment did not go through. Try another card or paymen
 def decline_message(code: str | None) -> str:
     """The borrower's words for a decline code (a general message for codes not listed)."""
     return str(DECLINE_MESSAGES.get(code or "", UNKNOWN_DECLINE))
+
+
+ATTEMPT_STATUS_LABELS = {
+    AttemptStatus.OPEN.value: _l("Waiting for the borrower"),
+    AttemptStatus.PROCESSING.value: _l("Waiting for the payment service"),
+    AttemptStatus.SUCCEEDED.value: _l("Booked"),
+    AttemptStatus.CANCELED.value: _l("Canceled"),
+    AttemptStatus.NEEDS_REVIEW.value: _l("Needs review"),
+}
+
+
+def attempt_status_label(code: str | None) -> str:
+    """The words for an attempt's status; an unknown code is shown as itself."""
+    if code is None:
+        return "—"
+    return str(ATTEMPT_STATUS_LABELS.get(code, code))

@@ -1,15 +1,108 @@
-"""Payment journey fixtures: a fixed clock, a borrower with an overdue loan, a recording gateway."""
+"""Payments fixtures: a local Stripe-compatible server the app talks to; for the borrower's
+journey a fixed clock, a borrower with an overdue loan and a recording sandbox gateway."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from portal.extensions import db
+from portal.loans.models import PaymentMethod
+from portal.loans.services import record_payment
 from portal.payments.gateway import Intent, ProcessorUnavailable
 from portal.payments.gateway.sandbox import SandboxGateway
+from portal.payments.models import AttemptStatus, PaymentAttempt, PayOption, Provider
+from portal.timeutil import utcnow
+from tests.payments.stripe_server import FakeStripe
+
+
+@pytest.fixture
+def fake_stripe(app):
+    """A Stripe-compatible server on a free port, with the app configured to use it (keys,
+    ``STRIPE_API_BASE``, short timeouts, no retries). See ``tests/payments/stripe_server.py``:
+    ``requests``/``requests_to(method, path)``, ``add_intent``, ``succeed``, ``slow``,
+    ``fail_with``, ``stop``, ``event`` and ``signed(event, timestamp=, secret=)``."""
+    server = FakeStripe()
+    app.config.update(
+        STRIPE_SECRET_KEY=server.secret_key,
+        STRIPE_PUBLISHABLE_KEY=server.publishable_key,
+        STRIPE_WEBHOOK_SECRET=server.webhook_secret,
+        STRIPE_API_BASE=server.base,
+        STRIPE_CONNECT_TIMEOUT_SECONDS=0.5,
+        STRIPE_TIMEOUT_SECONDS=0.5,
+        STRIPE_MAX_NETWORK_RETRIES=0,
+    )
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def ledger(app, fake_stripe, make_user, make_loan):
+    """Stripe and the ledger with one payment of each kind; returns the ids by name."""
+    borrower = make_user()
+    loan_id = make_loan(borrower.id)
+    now = utcnow()
+    old = int((now - timedelta(days=5)).timestamp())
+    ids = {
+        "matched": fake_stripe.add_intent(amount=10_000)["id"],
+        "lost_webhook": fake_stripe.add_intent(amount=20_000)["id"],
+        "no_attempt": fake_stripe.add_intent(amount=5_000, metadata={"loan_id": str(loan_id)})[
+            "id"
+        ],
+        "mismatch": fake_stripe.add_intent(amount=3_000)["id"],
+        "canceled": fake_stripe.add_intent(amount=4_000, status="canceled")["id"],
+        "paid_before_since": fake_stripe.add_intent(amount=6_000, created=old)["id"],
+        "ghost": "pi_fake_never_at_stripe",
+    }
+    fake_stripe.add_intent(amount=7_000, status="requires_payment_method")  # not paid: ignored
+    with app.app_context():
+        booked = {
+            "matched": 10_000,
+            "mismatch": 3_500,
+            "canceled": 4_000,
+            "paid_before_since": 6_000,
+            "ghost": 8_000,
+        }
+        for name, amount in booked.items():
+            payment = record_payment(
+                loan_id=loan_id,
+                amount_minor=amount,
+                currency="CNY",
+                method=PaymentMethod.CARD,
+                received_at=now,
+                external_reference=ids[name],
+                keep_surplus=True,
+            )
+            ids[f"{name}_payment"] = payment.id
+        record_payment(  # a bank transfer: not the processor's, never reported
+            loan_id=loan_id,
+            amount_minor=1_000,
+            currency="CNY",
+            method=PaymentMethod.BANK_TRANSFER,
+            received_at=now,
+            external_reference="BANK-REF-1",
+            keep_surplus=True,
+        )
+        attempt = PaymentAttempt(
+            borrower_id=borrower.id,
+            loan_id=loan_id,
+            option=PayOption.OTHER,
+            amount_minor=20_000,
+            currency="CNY",
+            provider=Provider.STRIPE,
+            idempotency_key="attempt-lost",
+            intent_id=ids["lost_webhook"],
+            status=AttemptStatus.PROCESSING,
+        )
+        db.session.add(attempt)
+        db.session.commit()
+        ids["attempt"] = attempt.id
+    ids["loan"] = loan_id
+    return ids
+
 
 # 14:00 in Shanghai on 20 October 2026: a loan disbursed on 15 June has four installments
 # overdue (15 July to 15 October) and the next one due on 15 November.

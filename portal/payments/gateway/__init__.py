@@ -28,6 +28,23 @@ class ProcessorUnavailable(DomainError):
     )
 
 
+class ProcessorRefused(DomainError):
+    """The processor understood the request and refused it (asking again will not help).
+
+    ``code`` is the processor's own error code (e.g. Stripe's ``amount_too_small``), for logs."""
+
+    status_code = 422
+    message = _l("The payment service refused this request. Nothing was charged.")
+
+    def __init__(self, message=None, *, code: str | None = None, **context):
+        super().__init__(message, **context)
+        self.code = code
+
+
+class RefundTooLarge(ProcessorRefused):
+    message = _l("The refund is larger than what is left of the payment: nothing was refunded.")
+
+
 @dataclass(frozen=True)
 class Intent:
     """The processor's PaymentIntent, as far as the portal needs it."""

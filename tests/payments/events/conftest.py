@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import itertools
 import json
 import time
@@ -13,6 +11,7 @@ import pytest
 
 from portal.extensions import db
 from portal.payments.models import AttemptStatus, PaymentAttempt, PayOption, Provider
+from tests.payments.stripe_server import signature_header
 
 NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
 WEBHOOK_SECRET = "whsec_test_0123456789abcdef"
@@ -87,11 +86,10 @@ def dispute_event(attempt, event_type="charge.dispute.created", *, status="needs
 
 
 def signed(event: dict, *, secret: str = WEBHOOK_SECRET, timestamp: int | None = None):
-    """The body and headers Stripe would send: ``t=TS,v1=HMAC-SHA256(TS.body)``."""
+    """The body and headers Stripe would send (no Stripe server needed for these tests)."""
     payload = json.dumps(event).encode()
-    timestamp = int(time.time()) if timestamp is None else timestamp
-    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + payload, hashlib.sha256)
-    header = f"t={timestamp},v1={digest.hexdigest()}"
+    stamp = int(time.time()) if timestamp is None else timestamp
+    header = signature_header(payload, secret, stamp)
     return payload, {"Stripe-Signature": header, "Content-Type": "application/json"}
 
 

@@ -1,0 +1,1 @@
+"""Staff pages about payments: reconciliation (``routes.py``), issues and refunds."""
