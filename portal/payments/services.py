@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from portal.domain import NotFound
 from portal.extensions import db
 from portal.loans.services import loan_of_borrower
-from portal.payments.gateway import ProcessorUnavailable, payment_gateway
+from portal.payments.gateway import ProcessorRefused, ProcessorUnavailable, payment_gateway
 from portal.payments.models import (
     LIVE_STATUSES,
     AttemptStatus,
@@ -50,19 +50,26 @@ def start_payment(
     """The live attempt for this borrower, loan and amount, created with its intent if none.
 
     Raises LoanNotFound (not the borrower's loan), AmountRefused / QuoteChanged / NothingToPay
-    (not an amount payable today), ProcessorUnavailable (the processor failed: the caller's
-    transaction is rolled back so no attempt without an intent is left, and a
-    PaymentIssue for staff is committed on its own). Flushes; the caller commits.
+    (not an amount payable today), ProcessorUnavailable or ProcessorRefused (the processor
+    failed or refused: the caller's transaction is rolled back so no attempt without an intent
+    is left, and a PaymentIssue for staff is committed on its own). A live attempt made with
+    the other processor (the sandbox before Stripe keys were set) is canceled, not reused.
+    Flushes; the caller commits.
     """
     loan = loan_of_borrower(borrower_id, loan_id)
     amount = quote(loan, today).check(option, amount_minor)
-    existing = _live_attempt(borrower_id, loan_id, amount)
-    if existing is not None and existing.intent_id is not None:
-        return existing
+    currency, reference = loan.currency, loan.reference
     try:
         gateway = payment_gateway()
+        existing = _live_attempt(borrower_id, loan_id, amount)
+        if existing is not None and existing.provider is not gateway.provider:
+            existing.status = AttemptStatus.CANCELED  # its checkout can no longer take money
+            db.session.flush()
+            existing = None
+        if existing is not None and existing.intent_id is not None:
+            return existing
         attempt = existing or _new_attempt(
-            borrower_id, loan_id, option, amount, loan.currency, gateway.provider, now
+            borrower_id, loan_id, option, amount, currency, gateway.provider, now
         )
         if attempt.intent_id is not None:  # a concurrent request made it first
             return attempt
@@ -72,15 +79,16 @@ def start_payment(
             idempotency_key=attempt.idempotency_key,
             metadata={
                 "attempt_id": str(attempt.id),
-                "loan_id": str(loan.id),
+                "loan_id": str(loan_id),
                 "borrower_id": str(borrower_id),
             },
-            description=f"Loan {loan.reference}",
+            description=f"Loan {reference}",
         )
-    except ProcessorUnavailable as error:
+    except (ProcessorUnavailable, ProcessorRefused) as error:
         db.session.rollback()  # nothing half-made: the attempt without an intent goes too
         record_processor_issue(
-            f"create_intent for loan {loan.id}, {amount} {loan.currency}: {error.context or error}",
+            f"create_intent for loan {loan_id}, {amount} {currency}: "
+            f"{type(error).__name__} {getattr(error, 'code', None) or ''} {error.context or ''}",
             now=now,
         )
         raise
