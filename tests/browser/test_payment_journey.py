@@ -101,3 +101,46 @@ def test_pay_page_fits_a_phone(live_server, page: Page, lang):
         assert box["x"] + box["width"] <= PHONE["width"]
         page.get_by_test_id("continue").click()  # to the sandbox checkout, checked the same way
         page.wait_for_load_state()
+
+
+def test_processing_page_turns_to_paid_by_itself(app, live_server, page: Page):
+    """A confirmed payment waits on "processing"; when the verified event lands, the page
+    shows "paid" without a reload (static/js/payment_status.js polling the status)."""
+    from portal.auth.models import User
+    from portal.loans.services import loan_position
+    from portal.payments.events import process_event
+    from portal.payments.models import PaymentAttempt, PayOption, Provider
+    from portal.payments.sandbox_checkout import TEST_CARDS, intent_event
+    from portal.payments.services import mark_confirming, start_payment
+    from portal.timeutil import local_today, utcnow
+
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == "borrower@demo.test"))
+        loan = db.session.scalar(select(Loan).where(Loan.reference == "LN-DEMO-0001"))
+        today = local_today(user.timezone, utcnow())
+        overdue = loan_position(loan, today).overdue
+        attempt = start_payment(
+            borrower_id=user.id,
+            loan_id=loan.id,
+            option=PayOption.OVERDUE,
+            amount_minor=overdue,
+            today=today,
+            now=utcnow(),
+        )
+        mark_confirming(user.id, attempt.id, now=utcnow())
+        db.session.commit()
+        attempt_id = attempt.id
+
+    _sign_in(page, live_server)
+    page.goto(f"{live_server}/payments/{attempt_id}/processing")
+    expect(page.get_by_test_id("state-processing")).to_be_visible()
+    expect(page.get_by_test_id("state-paid")).to_be_hidden()
+
+    with app.app_context():
+        attempt = db.session.get(PaymentAttempt, attempt_id)
+        event = intent_event(attempt, TEST_CARDS["4242424242424242"], now=utcnow())
+        process_event(event, provider=Provider.SANDBOX, now=utcnow())
+        db.session.commit()
+
+    expect(page.get_by_test_id("state-paid")).to_be_visible(timeout=8000)
+    expect(page.get_by_test_id("state-processing")).to_be_hidden()
