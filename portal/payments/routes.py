@@ -106,6 +106,7 @@ def pay(loan_id: int):
         db.session.rollback()
         target = form.other_amount if option is PayOption.OTHER else form.option
         target.errors = [*target.errors, str(refused.message)]
+        form.previewed.data = None  # a refused amount is previewed again before it is paid
         offer = quote(loan_of_borrower(current_user.id, loan_id), _today())
         return _pay_page(form, offer, status=refused.status_code)
     db.session.commit()
