@@ -27,11 +27,12 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from portal.domain import DomainError
-from portal.loans.allocation import Allocation
+from portal.loans.allocation import Allocation, Part
 from portal.loans.models import Installment, Loan
 from portal.loans.services import LoanPosition, loan_position, preview_allocation
 from portal.money import InvalidAmount, format_money, minor_exponent, parse_amount
 from portal.payments.models import PayOption
+from portal.payments.payoff import payoff_parts
 
 DEFAULT_MINIMUM_UNITS = 1  # 1.00 CNY: smaller card payments cost more than they settle
 
@@ -155,8 +156,15 @@ class PayQuote:
         return amount_minor
 
     def preview(self, amount_minor: int) -> AllocationPreview:
-        """How ``amount_minor`` would be allocated now: exactly what the booking will do."""
-        allocation = preview_allocation(self.loan, amount_minor)
+        """How ``amount_minor`` would be allocated now: exactly what the booking will do (for
+        the payoff amount, after the payoff rebate the booking applies first)."""
+        if amount_minor == self.payoff > 0:
+            parts = tuple(Part(i, c, amount) for i, c, amount in payoff_parts(self.position))
+            return self._preview(amount_minor, Allocation(parts, 0))
+        return self._preview(amount_minor, preview_allocation(self.loan, amount_minor))
+
+    @staticmethod
+    def _preview(amount_minor: int, allocation: Allocation) -> AllocationPreview:
         lines: dict[int, PreviewLine] = {}
         for part in allocation.parts:
             line = lines.setdefault(part.installment.id, PreviewLine(part.installment, []))
