@@ -25,6 +25,7 @@ from portal.payments.models import (
     PaymentAttempt,
     PaymentIssue,
 )
+from portal.payments.payoff import apply_payoff_rebate
 
 BOOKED = "booked"
 ALREADY_BOOKED = "already_booked"
@@ -115,6 +116,7 @@ def on_succeeded(intent: Mapping, now: datetime) -> str:
         datetime.fromtimestamp(created, UTC) if isinstance(created, int) and created > 0 else now
     )
     try:
+        apply_payoff_rebate(attempt, now=now)  # a payoff drops the interest not yet earned
         payment = record_payment(
             loan_id=attempt.loan_id,
             amount_minor=attempt.amount_minor,
