@@ -125,8 +125,9 @@ class PayQuote:
         return [*offered[:-1], PayOption.OTHER, offered[-1]] if offered else [PayOption.OTHER]
 
     def default_option(self) -> PayOption:
-        offered = self.options()
-        return offered[0] if offered else PayOption.OTHER
+        """The first fixed amount offered (what is overdue, if anything is)."""
+        fixed = [option for option in self.options() if option is not PayOption.OTHER]
+        return fixed[0] if fixed else PayOption.OTHER
 
     def check(self, option: PayOption, amount_minor: int) -> int:
         """The amount to charge for ``option``, refusing what the borrower cannot pay today.

@@ -85,21 +85,34 @@ def test_pay_the_overdue_amount_from_the_notice_then_a_declined_card_books_nothi
 
 
 @pytest.mark.parametrize("lang", ["zh_CN", "en"])
-def test_pay_page_fits_a_phone(live_server, page: Page, lang):
-    """The pay page and the sandbox checkout are no wider than a 390px phone."""
+def test_pay_page_fits_a_phone(app, live_server, page: Page, lang):
+    """The pay page, the sandbox checkout and the processing page are no wider than a phone."""
+    from portal.auth.models import User
+
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == "borrower@demo.test"))
+        user.locale = lang
+        db.session.commit()
     page.set_viewport_size(PHONE)
     _sign_in(page, live_server)
     page.get_by_test_id("loan-list").get_by_role("link").first.click()
-    page.goto(f"{page.url}/pay?lang={lang}")
+    page.goto(f"{page.url}/pay")
     expect(page.get_by_test_id("pay-form")).to_be_visible()
-    for _ in range(2):
+    expect(page.locator("html")).to_have_attribute("lang", "zh-CN" if lang == "zh_CN" else "en")
+    for test_id in ("continue", "sandbox-pay", "payment-status"):
         width, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
         assert width <= inner, f"{page.url} is {width}px wide on a {inner}px screen"
-        box = page.get_by_test_id("continue").bounding_box()
-        assert box is not None
+        box = page.get_by_test_id(test_id).bounding_box()
+        assert box is not None, test_id
         assert box["x"] >= 0
-        assert box["x"] + box["width"] <= PHONE["width"]
-        page.get_by_test_id("continue").click()  # to the sandbox checkout, checked the same way
+        assert box["x"] + box["width"] <= PHONE["width"], test_id
+        if test_id == "continue":
+            page.get_by_test_id("continue").click()
+        elif test_id == "sandbox-pay":
+            page.locator("input[name=card_number]").fill("4242 4242 4242 4242")
+            page.locator("input[name=expiry]").fill("12/34")
+            page.locator("input[name=cvc]").fill("123")
+            page.get_by_test_id("sandbox-pay").click()
         page.wait_for_load_state()
 
 

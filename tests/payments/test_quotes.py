@@ -157,3 +157,15 @@ def test_any_text_is_an_amount_or_a_refusal(app_ctx, text):
         assert read_amount(text, "CNY") >= 0
     except AmountRefused:
         pass
+
+
+def test_the_first_fixed_amount_is_chosen_by_default(app_ctx, make_user, make_loan):
+    """Overdue when something is; else the next installment or the payoff, never "other"."""
+    borrower = make_user()
+    overdue = quote(db.session.get(Loan, make_loan(borrower.id)), TODAY)
+    assert overdue.default_option() is PayOption.OVERDUE
+    last_one = quote(
+        db.session.get(Loan, make_loan(borrower.id, terms=1, disbursed_on=TODAY)), TODAY
+    )
+    assert last_one.options() == [PayOption.OTHER, PayOption.PAYOFF]
+    assert last_one.default_option() is PayOption.PAYOFF
