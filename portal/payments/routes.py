@@ -31,7 +31,7 @@ from portal.payments.forms import PayForm, SandboxCardForm
 from portal.payments.labels import OPTION_HINTS, OPTION_LABELS, decline_message
 from portal.payments.models import LIVE_STATUSES, PaymentAttempt, PayOption, Provider
 from portal.payments.quotes import PayQuote, quote, read_amount
-from portal.payments.sandbox_checkout import TEST_CARDS, CardRefused, pay_in_sandbox
+from portal.payments.sandbox_checkout import CardRefused, pay_in_sandbox
 from portal.payments.services import (
     State,
     attempt_of_borrower,
@@ -137,7 +137,6 @@ def _sandbox_page(attempt: PaymentAttempt, form: SandboxCardForm, status: int = 
         "payments/checkout_sandbox.html",
         attempt=attempt,
         form=form,
-        test_cards=list(TEST_CARDS),
         last_decline=decline_message(attempt.failure_code) if attempt.failure_code else None,
     ), status
 
