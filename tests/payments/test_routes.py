@@ -329,3 +329,21 @@ def test_the_returning_browser_books_nothing(app, borrower):
     assert page.status_code == 200
     assert 'data-state="waiting"' in page.get_data(as_text=True)
     assert _payments_of(app, loan_id) == []
+
+
+def test_with_stripe_keys_the_pay_page_leads_to_the_payment_element(
+    app, client, overdue_loan, frozen, fake_stripe
+):
+    """Through the real StripeGateway: the checkout mounts Stripe's Payment Element for the
+    intent the local Stripe server made, with no sandbox in sight."""
+    account, loan_id = overdue_loan
+    login(client, account)
+    location = _post_pay(client, loan_id, option="overdue", action="pay").headers["Location"]
+    [attempt] = _attempts(app)
+    assert attempt.provider is Provider.STRIPE
+    assert fake_stripe.intent(attempt.intent_id)["amount"] == 221_000
+    html = client.get(location).get_data(as_text=True)
+    assert f'data-client-secret="{attempt.client_secret}"' in html
+    assert f'data-publishable-key="{fake_stripe.publishable_key}"' in html
+    assert "static/js/payment_element.js" in html
+    assert 'data-testid="sandbox-banner"' not in html
