@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -18,6 +19,7 @@ from portal.payments.models import (
 )
 from tests.conftest import CSRF_PATTERN, login
 
+NOW_FOR_PAGES = datetime(2026, 10, 1, tzinfo=UTC)
 FIXED = {"shown_overdue": "221000", "shown_next_installment": "273000", "shown_payoff": "323000"}
 
 
@@ -347,3 +349,32 @@ def test_with_stripe_keys_the_pay_page_leads_to_the_payment_element(
     assert f'data-publishable-key="{fake_stripe.publishable_key}"' in html
     assert "static/js/payment_element.js" in html
     assert 'data-testid="sandbox-banner"' not in html
+
+
+def test_pages_issue_a_fixed_number_of_statements(app, borrower, make_loan):
+    """The pay page and the processing page: as many statements for a 24-installment loan
+    with payments as for a 6-installment one."""
+    from portal.loans.models import PaymentMethod
+    from portal.loans.services import record_payment
+    from tests.conftest import count_queries
+
+    client, small = borrower
+    big = make_loan(client.account.id, terms=24)
+    with app.app_context():
+        for _ in range(3):
+            record_payment(
+                loan_id=big,
+                amount_minor=1_000,
+                currency="CNY",
+                method=PaymentMethod.CARD,
+                received_at=NOW_FOR_PAGES,
+            )
+        db.session.commit()
+    assert count_queries(app, client, f"/loans/{small}/pay") == count_queries(
+        app, client, f"/loans/{big}/pay"
+    )
+    location = _post_pay(
+        client, big, option="other", other_amount="10", previewed="1000", action="pay"
+    ).headers["Location"]
+    attempt_id = int(location.rsplit("/", 1)[1])
+    assert count_queries(app, client, f"/payments/{attempt_id}/processing") <= 6
