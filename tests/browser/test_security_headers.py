@@ -123,3 +123,21 @@ def test_admin_pages_report_no_csp_violation(collections_ran, csp_page: Page):  
     expect(greeting).to_have_text("Hi Wang Fang 王芳")
     expect(greeting).to_have_css("color", "rgb(200, 0, 0)")
     _assert_no_violation(page)
+
+
+def test_payment_pages_report_no_csp_violation(live_server, csp_page: Page):
+    """The pay page, the sandbox checkout and the processing page (with its script)."""
+    page = csp_page
+    _sign_in(page, live_server, "borrower@demo.test")
+    page.get_by_role("link", name=re.compile("LN-DEMO-0001")).first.click()
+    _visit(page, page.url + "/pay")
+    _assert_no_violation(page)
+    page.get_by_test_id("continue").click()
+    expect(page.get_by_test_id("sandbox-banner")).to_be_visible()
+    _assert_no_violation(page)
+    page.locator("input[name=card_number]").fill("4000 0000 0000 0002")
+    page.locator("input[name=expiry]").fill("12/34")
+    page.locator("input[name=cvc]").fill("123")
+    page.get_by_test_id("sandbox-pay").click()
+    expect(page.get_by_test_id("state-declined")).to_be_visible()
+    _assert_no_violation(page)
