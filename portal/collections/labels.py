@@ -107,6 +107,7 @@ TRANSITION_LABELS = {
     "opened": _l("Case opened"),
     "stage": _l("Stage changed"),
     "cured": _l("Case cured"),
+    "reopened": _l("Case reopened"),
     "closed": _l("Case closed"),
     "escalated": _l("Escalated"),
 }
@@ -116,6 +117,7 @@ TRANSITION_REASON_LABELS = {
     "paid off": _l("loan paid off"),
     "paid up": _l("arrears paid"),
     "written off": _l("loan written off"),
+    "payment reversed": _l("a payment was refunded"),
     "legal approval requested": _l("legal approval requested"),
     "legal approval": _l("legal approval granted"),
 }
