@@ -29,6 +29,7 @@ from portal.messaging.models import CallOutcome, HoldReason
 
 label = messaging_labels.label  # one lookup for every table, collections' and messaging's
 MESSAGE_STATUS_LABELS = messaging_labels.STATUS_LABELS
+CANCEL_REASON_LABELS = messaging_labels.CANCEL_REASON_LABELS
 RELATIONSHIP_LABELS = messaging_labels.RELATIONSHIP_LABELS
 
 CASE_STATUS_LABELS = {

@@ -73,7 +73,9 @@ def test_the_next_run_does_not_cure_twice_or_reopen(app, loan_in_collections):
     with app.app_context():
         pay(loan_id, FIRST_INSTALLMENT, morning(date(2026, 2, 20)))
         rerun = run_collections(date(2026, 2, 20), now=morning(date(2026, 2, 20)), contacts=False)
-        tomorrow = run_collections(date(2026, 2, 21), now=morning(date(2026, 2, 21)), contacts=False)
+        tomorrow = run_collections(
+            date(2026, 2, 21), now=morning(date(2026, 2, 21)), contacts=False
+        )
         assert (rerun.cases_cured, rerun.cases_opened) == (0, 0)
         assert (tomorrow.cases_cured, tomorrow.cases_opened) == (0, 0)
         assert len(_transitions(_case(loan_id).id)) == 2
