@@ -25,3 +25,8 @@ def component_label(component: Component | str) -> str:
     """A component in words: ``late_charge`` -> "Late charges"."""
     code = component.value if isinstance(component, Component) else component
     return str(COMPONENT_LABELS.get(code, code))
+
+
+def owed_components() -> tuple[Component, ...]:
+    """The components in the order a borrower reads what they owe (a template global)."""
+    return OWED_ORDER

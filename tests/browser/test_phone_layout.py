@@ -52,12 +52,17 @@ def test_borrower_pages_fit_a_phone(app, live_server, page: Page, locale):
     page.set_viewport_size(PHONE)
     _sign_in(page, live_server)
     _fits(page)
+    for test_id in ("owed-payoff", "pay-button"):  # what is owed today, and the way to pay it
+        _inside(page, test_id)
     _shot(page, f"dashboard-{locale}")
 
     page.get_by_test_id("loan-list").get_by_role("link").first.click()
     expect(page.get_by_test_id("schedule")).to_be_visible()
     _fits(page)
     for test_id in ("still-due", "installment-status"):
+        expect(page.get_by_test_id(test_id).first).to_be_in_viewport()
+        _inside(page, test_id)
+    for test_id in ("owed-overdue", "owed-payoff", "pay-button"):
         expect(page.get_by_test_id(test_id).first).to_be_in_viewport()
         _inside(page, test_id)
     _shot(page, f"loan-{locale}")
@@ -69,4 +74,5 @@ def test_borrower_pages_fit_a_phone(app, live_server, page: Page, locale):
     page.get_by_test_id("notice-list").get_by_role("link").first.click()
     expect(page.get_by_test_id("notice-body")).to_be_visible()
     _fits(page)
+    _inside(page, "pay-button")
     _shot(page, f"notice-{locale}")

@@ -160,26 +160,27 @@ def test_payments_before_the_promise_do_not_count(app, loan_in_collections):
         assert db.session.get(PromiseToPay, promise_id).status is PromiseStatus.PENDING
 
 
-def _take_back(loan_id: int) -> None:
-    """What a refund does to the ledger: the first installment unpaid again, loan active."""
+def _paid_then_refunded(loan_id: int, paid_on: date, refunded_on: date) -> CaseChange:
+    """The first installment paid on one day, the money taken back on another: what a refund
+    does to the ledger (unpaid again, loan active), then its effects; what the case did."""
+    pay(loan_id, FIRST_INSTALLMENT, morning(paid_on))
     db.session.execute(
         update(Installment)
         .where(Installment.loan_id == loan_id, Installment.sequence == 1)
         .values(principal_paid=0, interest_paid=0, fee_paid=0)
     )
     db.session.execute(update(Loan).where(Loan.id == loan_id).values(status=LoanStatus.ACTIVE))
+    result = effects.after_reversal(loan_id, now=morning(refunded_on))
     db.session.commit()
+    return result.case
 
 
 def test_a_refund_reopens_the_case_the_payment_cured(app, loan_in_collections):
     """Money taken back: the same case opens again, at the stage its days call for."""
     _, loan_id = loan_in_collections()
     with app.app_context():
-        pay(loan_id, FIRST_INSTALLMENT, morning(date(2026, 2, 20)))
-        _take_back(loan_id)
-        result = effects.after_reversal(loan_id, now=morning(date(2026, 3, 10)))
-        db.session.commit()
-        assert result.case is CaseChange.REOPENED
+        change = _paid_then_refunded(loan_id, date(2026, 2, 20), date(2026, 3, 10))
+        assert change is CaseChange.REOPENED
         case = _case(loan_id)
         assert (case.status, case.closed_on, case.close_reason) == (CaseStatus.OPEN, None, None)
         assert (case.stage, case.bucket, case.overdue_total) == (2, "1-30", FIRST_INSTALLMENT)
@@ -192,11 +193,8 @@ def test_a_refund_opens_a_case_where_there_was_none(app, make_user, make_loan):
     borrower = make_user()
     loan_id = make_loan(borrower.id, disbursed_on=DISBURSED)
     with app.app_context():
-        pay(loan_id, FIRST_INSTALLMENT, morning(date(2026, 2, 10)))
-        _take_back(loan_id)
-        result = effects.after_reversal(loan_id, now=morning(date(2026, 3, 20)))
-        db.session.commit()
-        assert result.case is CaseChange.OPENED
+        change = _paid_then_refunded(loan_id, date(2026, 2, 10), date(2026, 3, 20))
+        assert change is CaseChange.OPENED
         case = _case(loan_id)
         assert (case.status, case.stage, case.bucket) == (CaseStatus.OPEN, 3, "31-60")
         assert case.opened_on == date(2026, 3, 20)
@@ -207,11 +205,8 @@ def test_a_refund_that_leaves_the_loan_current_opens_nothing(app, make_user, mak
     """Money taken back from a loan that is still not overdue: no case."""
     loan_id = make_loan(make_user().id, disbursed_on=DISBURSED)
     with app.app_context():
-        pay(loan_id, FIRST_INSTALLMENT, morning(date(2026, 2, 10)))
-        _take_back(loan_id)
-        result = effects.after_reversal(loan_id, now=morning(date(2026, 2, 12)))
-        db.session.commit()
-        assert result.case is CaseChange.NONE
+        change = _paid_then_refunded(loan_id, date(2026, 2, 10), date(2026, 2, 12))
+        assert change is CaseChange.NONE
         assert db.session.scalar(select(CollectionCase.id)) is None
 
 
