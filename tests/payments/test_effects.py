@@ -270,3 +270,14 @@ def test_a_partial_payment_leaves_the_overdue_notice_queued(app, loan_in_collect
         assert pay(loan_id, 10_000, morning(date(2026, 2, 20))).messages_cancelled == 0
         db.session.expire_all()
         assert db.session.get(Message, queued).status is MessageStatus.QUEUED
+
+
+def test_the_same_payment_delivered_twice_has_its_effects_once(app, loan_in_collections):
+    """A processor event replayed: the booking returns the first payment, nothing moves again."""
+    _, loan_id = loan_in_collections()
+    with app.app_context():
+        now = morning(date(2026, 2, 20))
+        first = pay(loan_id, FIRST_INSTALLMENT, now, reference="pi_once")
+        again = pay(loan_id, FIRST_INSTALLMENT, now, reference="pi_once")
+        assert (first.case, again.case) == (CaseChange.CURED, CaseChange.NONE)
+        assert len(_transitions(_case(loan_id).id)) == 2
