@@ -93,7 +93,7 @@ def insert_unless_present(model, values: dict):
     dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
     statement = dialect.insert(model).values(**values).on_conflict_do_nothing()
     result = db.session.execute(statement.execution_options(preserve_rowcount=True))
-    return result.rowcount == 1
+    return rows_affected(result) == 1
 
 
 def inline_values(clause: ColumnElement[bool]) -> ColumnElement[bool]:

@@ -29,6 +29,7 @@ from portal.messaging.models import CallOutcome, HoldReason
 
 label = messaging_labels.label  # one lookup for every table, collections' and messaging's
 MESSAGE_STATUS_LABELS = messaging_labels.STATUS_LABELS
+CANCEL_REASON_LABELS = messaging_labels.CANCEL_REASON_LABELS
 RELATIONSHIP_LABELS = messaging_labels.RELATIONSHIP_LABELS
 
 CASE_STATUS_LABELS = {
@@ -107,6 +108,7 @@ TRANSITION_LABELS = {
     "opened": _l("Case opened"),
     "stage": _l("Stage changed"),
     "cured": _l("Case cured"),
+    "reopened": _l("Case reopened"),
     "closed": _l("Case closed"),
     "escalated": _l("Escalated"),
 }
@@ -116,6 +118,7 @@ TRANSITION_REASON_LABELS = {
     "paid off": _l("loan paid off"),
     "paid up": _l("arrears paid"),
     "written off": _l("loan written off"),
+    "payment reversed": _l("a payment was refunded"),
     "legal approval requested": _l("legal approval requested"),
     "legal approval": _l("legal approval granted"),
 }

@@ -7,10 +7,14 @@ from flask_login import current_user
 
 from portal.auth.models import Role
 from portal.auth.permissions import role_required
+from portal.loans.labels import component_label, owed_components
 from portal.loans.services import loan_of_borrower, loan_position, loans_of_borrower
 from portal.timeutil import local_today, utcnow
 
 bp = Blueprint("loans", __name__)
+# What a loan owes, by component, on every borrower page that shows it (macros/loans.html).
+bp.add_app_template_global(component_label, "component_label")
+bp.add_app_template_global(owed_components, "owed_components")
 
 
 @bp.get("/")

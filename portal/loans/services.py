@@ -185,9 +185,7 @@ class LoanPosition:
 
     @property
     def days_past_due(self) -> int:
-        if self.oldest_unpaid_due is None or self.oldest_unpaid_due >= self.today:
-            return 0
-        return (self.today - self.oldest_unpaid_due).days
+        return days_past_due(self.oldest_unpaid_due, self.today)
 
     @property
     def is_overdue(self) -> bool:
@@ -204,6 +202,26 @@ class LoanPosition:
             for i in self.loan.installments
             if i.outstanding > 0
         )
+
+
+def days_past_due(oldest_unpaid_due: date | None, today: date) -> int:
+    """Days since the oldest unpaid due date (0 if nothing is past due on ``today``, local):
+    what the borrower's pages show and what makes an overdue notice still true."""
+    if oldest_unpaid_due is None or oldest_unpaid_due >= today:
+        return 0
+    return (today - oldest_unpaid_due).days
+
+
+def oldest_unpaid_due_dates(loan_ids: set[int]) -> dict[int, date]:
+    """Each loan's oldest unpaid due date (loans with nothing unpaid are left out); one query."""
+    if not loan_ids:
+        return {}
+    rows = db.session.execute(
+        select(Installment.loan_id, func.min(Installment.due_date))
+        .where(Installment.loan_id.in_(loan_ids), Installment.outstanding > 0)
+        .group_by(Installment.loan_id)
+    )
+    return {loan_id: oldest for loan_id, oldest in rows}
 
 
 def loan_position(loan: Loan, today: date) -> LoanPosition:

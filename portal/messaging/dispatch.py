@@ -33,6 +33,7 @@ from portal.messaging.facts import load_borrower_contexts
 from portal.messaging.guard import Outcome
 from portal.messaging.models import ContactDecisionRecord, Message, MessageStatus
 from portal.messaging.outbox import apply_decision, decision_values, guard_decision
+from portal.messaging.stale import cancel, stale_reasons
 from portal.sqlutil import rows_affected
 
 log = logging.getLogger(__name__)
@@ -48,11 +49,21 @@ class DispatchReport:
     blocked: int = 0
     failed: int = 0
     dead: int = 0
+    cancelled: int = 0  # no longer true when claimed (portal/messaging/stale.py)
     batches: int = 0
     by_channel: dict[str, int] = field(default_factory=dict)
 
     def add(self, other: DispatchReport) -> None:
-        for name in ("claimed", "sent", "deferred", "blocked", "failed", "dead", "batches"):
+        for name in (
+            "claimed",
+            "sent",
+            "deferred",
+            "blocked",
+            "failed",
+            "dead",
+            "cancelled",
+            "batches",
+        ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for channel, count in other.by_channel.items():
             self.by_channel[channel] = self.by_channel.get(channel, 0) + count
@@ -120,9 +131,18 @@ def _decide_claim(
     messages go back to the queue (deferred) or are blocked. A message cleared to go counts
     against the borrower's caps at once, so two messages of one claim cannot both take the last
     slot; if its delivery then fails, the claim only errs on the side of fewer contacts.
+    A message that stopped being true (the loan was paid since it was queued) is cancelled
+    before the guard is asked: it was never going to be a contact.
     """
     decisions, cleared = [], []
+    timezones = {borrower_id: context.timezone for borrower_id, context in borrowers.items()}
+    stale = stale_reasons(messages, now=now, timezones=timezones)
     for message in messages:
+        if message.id in stale:
+            cancel(message, stale[message.id])
+            message.attempts -= 1  # nothing was tried
+            report.cancelled += 1
+            continue
         borrower = borrowers[message.borrower_id]
         decision = guard_decision(message, borrower, now)
         decisions.append(decision_values(message, decision, borrower, now, None))
@@ -137,7 +157,8 @@ def _decide_claim(
             report.blocked += 1
         else:
             report.deferred += 1
-    db.session.execute(insert(ContactDecisionRecord), decisions)
+    if decisions:
+        db.session.execute(insert(ContactDecisionRecord), decisions)
     db.session.commit()
     return cleared
 

@@ -30,6 +30,7 @@ STATUS_LABELS = {
     MessageStatus.FAILED.value: _l("Failed, will retry"),
     MessageStatus.DEAD.value: _l("Gave up"),
     MessageStatus.BLOCKED.value: _l("Blocked"),
+    MessageStatus.CANCELLED.value: _l("Cancelled"),
 }
 # Bootstrap badge classes and chart colours per status, in the same order as STATUS_LABELS.
 STATUS_BADGES = {
@@ -40,6 +41,7 @@ STATUS_BADGES = {
     MessageStatus.FAILED.value: "text-bg-warning",
     MessageStatus.DEAD.value: "text-bg-dark",
     MessageStatus.BLOCKED.value: "text-bg-danger",
+    MessageStatus.CANCELLED.value: "text-bg-light",
 }
 STATUS_COLOURS = {
     MessageStatus.QUEUED.value: "#6c757d",
@@ -49,6 +51,12 @@ STATUS_COLOURS = {
     MessageStatus.FAILED.value: "#e0a526",
     MessageStatus.DEAD.value: "#212529",
     MessageStatus.BLOCKED.value: "#d1495b",
+    MessageStatus.CANCELLED.value: "#adb5bd",
+}
+# Why a message was cancelled before it left (Message.cancel_reason; portal/messaging/stale.py).
+CANCEL_REASON_LABELS = {
+    "not_overdue": _l("the loan is no longer overdue"),
+    "installment_paid": _l("the installment has been paid"),
 }
 CATEGORY_LABELS = {
     "threat": _l("Threats"),

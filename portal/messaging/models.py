@@ -35,6 +35,7 @@ class MessageStatus(enum.StrEnum):
     FAILED = "failed"  # a try failed; retried at ``not_before``
     DEAD = "dead"  # gave up: permanent failure or too many tries
     BLOCKED = "blocked"  # the contact-rules guard refused it; ``blocked_rule`` says why
+    CANCELLED = "cancelled"  # no longer true (the loan was paid); ``cancel_reason`` says why
 
 
 class ContactKind(enum.StrEnum):
@@ -147,6 +148,9 @@ class Message(Model):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(500))
     blocked_rule: Mapped[str | None] = mapped_column(String(60))
+    # Why a message was withdrawn before it left (portal/messaging/stale.py): "not_overdue",
+    # "installment_paid"; labels in portal/messaging/labels.py.
+    cancel_reason: Mapped[str | None] = mapped_column(String(40))
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     claim_token: Mapped[str | None] = mapped_column(String(36), index=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

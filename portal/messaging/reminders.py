@@ -27,6 +27,22 @@ from portal.timeutil import local_today
 DAYS_BEFORE = {3: "pre_due_reminder", 1: "pre_due_reminder", 0: "due_today"}
 
 
+REMINDER_PURPOSES = frozenset(DAYS_BEFORE.values())
+
+
+def reminder_key(installment_id: int, days_before: int, channel: Channel) -> str:
+    """A reminder's business key: one per installment, day before the due date and channel."""
+    return f"reminder:{installment_id}:{days_before}:{channel.value}"
+
+
+def reminded_installment(key: str | None) -> int | None:
+    """The installment a reminder's business key names (None for any other key)."""
+    parts = (key or "").split(":")
+    if len(parts) == 4 and parts[0] == "reminder" and parts[1].isdigit():
+        return int(parts[1])
+    return None
+
+
 @dataclass
 class ReminderReport:
     candidates: int = 0
@@ -60,7 +76,7 @@ def generate_reminders(now: datetime) -> ReminderReport:
         report.candidates += 1
         for channel in DISPATCHED_CHANNELS:
             if channel not in opted_out.get(loan.borrower_id, set()):  # preferred channels only
-                key = f"reminder:{installment.id}:{days_before}:{channel.value}"
+                key = reminder_key(installment.id, days_before, channel)
                 due.append((key, installment, loan, locale, days_before, channel))
     existing = _existing_keys([item[0] for item in due])
     for key, installment, loan, _locale, days_before, channel in due:

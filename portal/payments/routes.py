@@ -25,7 +25,6 @@ from portal.auth.models import Role
 from portal.auth.permissions import role_required
 from portal.domain import DomainError
 from portal.extensions import db
-from portal.loans.labels import COMPONENT_LABELS
 from portal.loans.services import loan_of_borrower
 from portal.payments.forms import PayForm, SandboxCardForm
 from portal.payments.labels import OPTION_HINTS, OPTION_LABELS, decline_message
@@ -70,7 +69,6 @@ def _pay_page(form: PayForm, offer: PayQuote, *, preview_other: int | None = Non
         previews=previews,
         option_labels=OPTION_LABELS,
         option_hints=OPTION_HINTS,
-        component_labels=COMPONENT_LABELS,
     ), status
 
 

@@ -43,8 +43,9 @@ def _shot(page: Page, name: str) -> None:
 
 @pytest.mark.parametrize("locale", ["zh_CN", "en"])
 def test_borrower_pages_fit_a_phone(app, live_server, page: Page, locale):
-    """Dashboard, loan (its schedule's amount still due and status on screen), notices, a notice,
-    contact settings and emergency contacts: none is wider than a 390px phone."""
+    """Dashboard, loan (what is owed today and its Pay button at the top, the schedule's amount
+    still due and status on screen), notices, a notice (its Pay button), contact settings and
+    emergency contacts: none is wider than a 390px phone."""
     with app.app_context():
         user = db.session.scalar(select(User).where(User.email == "borrower@demo.test"))
         user.locale = locale
@@ -52,11 +53,17 @@ def test_borrower_pages_fit_a_phone(app, live_server, page: Page, locale):
     page.set_viewport_size(PHONE)
     _sign_in(page, live_server)
     _fits(page)
+    for test_id in ("owed-payoff", "pay-button"):  # what is owed today, and the way to pay it
+        _inside(page, test_id)
     _shot(page, f"dashboard-{locale}")
 
     page.get_by_test_id("loan-list").get_by_role("link").first.click()
     expect(page.get_by_test_id("schedule")).to_be_visible()
     _fits(page)
+    for test_id in ("owed-overdue", "owed-payoff", "pay-button"):  # first on the screen
+        expect(page.get_by_test_id(test_id).first).to_be_in_viewport()
+        _inside(page, test_id)
+    page.get_by_test_id("still-due").first.scroll_into_view_if_needed()
     for test_id in ("still-due", "installment-status"):
         expect(page.get_by_test_id(test_id).first).to_be_in_viewport()
         _inside(page, test_id)
@@ -69,4 +76,5 @@ def test_borrower_pages_fit_a_phone(app, live_server, page: Page, locale):
     page.get_by_test_id("notice-list").get_by_role("link").first.click()
     expect(page.get_by_test_id("notice-body")).to_be_visible()
     _fits(page)
+    _inside(page, "pay-button")
     _shot(page, f"notice-{locale}")

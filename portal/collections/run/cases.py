@@ -27,6 +27,12 @@ def _of_loan(column, loan_id):
     return select(column).where(Loan.id == loan_id).scalar_subquery()
 
 
+def opened_reason(dpd):
+    """An 'opened' transition's reason, "overdue 12 dpd" (``labels.transition_reason`` reads
+    it): in SQL, for a column or a number of days."""
+    return literal("overdue ") + cast(dpd, String) + literal(" dpd")
+
+
 def open_cases(as_of: date, strategy: Strategy, now: datetime) -> int:
     """Open a case for each overdue loan without an open one, with its 'opened' transition.
 
@@ -91,9 +97,7 @@ def open_cases(as_of: date, strategy: Strategy, now: datetime) -> int:
                 literal("opened"),
                 literal(None),
                 c.stage,
-                literal("overdue ")
-                + cast(days_since(as_of, c.oldest_unpaid_due), String)
-                + literal(" dpd"),
+                opened_reason(days_since(as_of, c.oldest_unpaid_due)),
                 literal(as_of),
                 literal(now, UTCDateTime),
             ).where(c.id > before, c.status == CaseStatus.OPEN, c.opened_on == as_of),

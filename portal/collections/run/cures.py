@@ -12,6 +12,24 @@ from portal.extensions import db
 from portal.loans.models import Loan, LoanStatus
 from portal.sqlutil import plan_for_bulk, rows_affected
 
+# How a case ends when its loan is no longer overdue, by the loan's status: the run's cure and
+# the refresh after a payment (portal/collections/cases/refresh.py) both read this table.
+CLOSING: dict[LoanStatus, tuple[CaseStatus, str]] = {
+    LoanStatus.PAID_OFF: (CaseStatus.CURED, "paid_off"),
+    LoanStatus.WRITTEN_OFF: (CaseStatus.CLOSED, "written_off"),
+}
+PAID_UP = (CaseStatus.CURED, "paid_up")
+
+
+def closing(loan_status: LoanStatus) -> tuple[CaseStatus, str]:
+    """The case status and close reason for a loan that is no longer overdue."""
+    return CLOSING.get(loan_status, PAID_UP)
+
+
+def transition_reason(close_reason: str) -> str:
+    """The 'cured' transition's reason: the close reason in words ("paid_off" -> "paid off")."""
+    return close_reason.replace("_", " ")
+
 
 def cure_cases(as_of: date, now: datetime) -> int:
     """Close open cases whose loan is no longer overdue, each with its 'cured' transition.
@@ -31,14 +49,13 @@ def cure_cases(as_of: date, now: datetime) -> int:
         .where(no_longer_overdue)
         .values(
             status=case(
-                (loan_status == LoanStatus.WRITTEN_OFF.value, CaseStatus.CLOSED.value),
-                else_=CaseStatus.CURED.value,
+                *((loan_status == s.value, status.value) for s, (status, _) in CLOSING.items()),
+                else_=PAID_UP[0].value,
             ),
             closed_on=as_of,
             close_reason=case(
-                (loan_status == LoanStatus.PAID_OFF.value, "paid_off"),
-                (loan_status == LoanStatus.WRITTEN_OFF.value, "written_off"),
-                else_="paid_up",
+                *((loan_status == s.value, reason) for s, (_, reason) in CLOSING.items()),
+                else_=PAID_UP[1],
             ),
             overdue_principal=0,
             overdue_interest=0,
@@ -79,7 +96,7 @@ def cure_cases(as_of: date, now: datetime) -> int:
                         "kind": "cured",
                         "from_stage": row.stage,
                         "to_stage": None,
-                        "reason": row.close_reason.replace("_", " "),
+                        "reason": transition_reason(row.close_reason),
                         "run_on": as_of,
                         "created_at": now,
                     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import case, exists, func, insert, or_, select
+from sqlalchemy import Select, case, exists, func, insert, or_, select
 
 from portal.collections.models import CollectionPosition
 from portal.collections.strategy.services import Strategy
@@ -28,8 +28,22 @@ def stage_case(dpd, strategy: Strategy):
     )
 
 
-def rebuild_positions(as_of: date, strategy: Strategy) -> None:
-    """Every active loan with an installment past due (after the grace period), by component."""
+POSITION_COLUMNS = (
+    "loan_id",
+    "oldest_unpaid_due",
+    "days_past_due",
+    "bucket",
+    "dpd_stage",
+    "overdue_principal",
+    "overdue_interest",
+    "overdue_fee",
+)
+
+
+def overdue_positions(as_of: date, strategy: Strategy, loan_id: int | None = None) -> Select:
+    """The positions of overdue active loans on ``as_of`` (all, or one loan), as SELECT rows
+    in ``POSITION_COLUMNS`` order: the one definition of "overdue" for the run and for the
+    refresh after a payment (installments past due after the grace period, by component)."""
     cutoff = as_of - timedelta(days=strategy.grace_days)
     unpaid = or_(
         Installment.principal_paid < Installment.principal_due,
@@ -39,43 +53,36 @@ def rebuild_positions(as_of: date, strategy: Strategy) -> None:
     # Loans that are not active (paid off, written off) are a small minority: excluding them
     # with an anti-join is far cheaper than joining every installment to its loan.
     not_active = exists().where(Loan.id == Installment.loan_id, Loan.status != LoanStatus.ACTIVE)
-    overdue = (
-        select(
-            Installment.loan_id.label("loan_id"),
-            func.min(Installment.due_date).label("oldest"),
-            func.sum(Installment.principal_due - Installment.principal_paid).label("principal"),
-            func.sum(Installment.interest_due - Installment.interest_paid).label("interest"),
-            func.sum(Installment.fee_due - Installment.fee_paid).label("fee"),
-        )
-        .where(Installment.due_date < cutoff, unpaid, ~not_active)
-        .group_by(Installment.loan_id)
-        .subquery()
+    overdue = select(
+        Installment.loan_id.label("loan_id"),
+        func.min(Installment.due_date).label("oldest"),
+        func.sum(Installment.principal_due - Installment.principal_paid).label("principal"),
+        func.sum(Installment.interest_due - Installment.interest_paid).label("interest"),
+        func.sum(Installment.fee_due - Installment.fee_paid).label("fee"),
+    ).where(Installment.due_date < cutoff, unpaid, ~not_active)
+    if loan_id is not None:
+        overdue = overdue.where(Installment.loan_id == loan_id)
+    per_loan = overdue.group_by(Installment.loan_id).subquery()
+    dpd = days_since(as_of, per_loan.c.oldest)
+    return select(
+        per_loan.c.loan_id,
+        per_loan.c.oldest,
+        dpd,
+        bucket_case(dpd, strategy),
+        stage_case(dpd, strategy),
+        per_loan.c.principal,
+        per_loan.c.interest,
+        per_loan.c.fee,
     )
-    dpd = days_since(as_of, overdue.c.oldest)
+
+
+def rebuild_positions(as_of: date, strategy: Strategy) -> None:
+    """Every active loan with an installment past due (after the grace period), by component."""
     empty_table(CollectionPosition)
     plan_for_bulk()
     db.session.execute(
         insert(CollectionPosition).from_select(
-            [
-                "loan_id",
-                "oldest_unpaid_due",
-                "days_past_due",
-                "bucket",
-                "dpd_stage",
-                "overdue_principal",
-                "overdue_interest",
-                "overdue_fee",
-            ],
-            select(
-                overdue.c.loan_id,
-                overdue.c.oldest,
-                dpd,
-                bucket_case(dpd, strategy),
-                stage_case(dpd, strategy),
-                overdue.c.principal,
-                overdue.c.interest,
-                overdue.c.fee,
-            ),
+            list(POSITION_COLUMNS), overdue_positions(as_of, strategy)
         )
     )
     db.session.commit()

@@ -176,7 +176,7 @@ def message_page(filters: MessageFilters, page: int, per_page: int = PAGE_SIZE) 
     """One page of the outbox, newest first. Two queries (count, rows) whatever the page size.
 
     Rows have: id, created_at, borrower_name, purpose, channel, status, blocked_rule,
-    last_error, not_before, attempts, template_version (the version number, or None).
+    cancel_reason, last_error, not_before, attempts, template_version (the version number, or None).
     """
     total = db.session.scalar(_filtered(select(func.count(Message.id)), filters)) or 0
     pages = max(1, -(-total // per_page))
@@ -190,6 +190,7 @@ def message_page(filters: MessageFilters, page: int, per_page: int = PAGE_SIZE) 
                 Message.channel,
                 Message.status,
                 Message.blocked_rule,
+                Message.cancel_reason,
                 Message.last_error,
                 Message.not_before,
                 Message.attempts,

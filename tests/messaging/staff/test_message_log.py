@@ -217,3 +217,23 @@ def test_the_pager_links_only_to_pages_that_exist(staff, make_user, add_messages
     last = staff.get(f"{URL}?status=sent&page=2").get_data(as_text=True)
     assert "page=3" not in last
     assert "page=1" in last
+
+
+@pytest.mark.parametrize(
+    ("locale", "status", "reason"),
+    [
+        ("en", "Cancelled", "Not sent: the loan is no longer overdue"),
+        ("zh_CN", "已取消", "未发送：借款已不再逾期"),
+    ],
+)
+def test_cancelled_messages_say_why_they_were_not_sent(
+    app, client, make_user, add_messages, locale, status, reason
+):
+    """A notice withdrawn because the loan was paid reads so, and the status filter finds it."""
+    borrower = make_user(Role.BORROWER, name="Wang Fang")
+    add_messages(borrower.id, status=MessageStatus.CANCELLED, cancel_reason="not_overdue")
+    add_messages(borrower.id)
+    login(client, make_user(Role.COLLECTOR, locale=locale))
+    (row,) = _rows(client.get(URL, query_string={"status": "cancelled"}))
+    assert status in _text(row)
+    assert reason in _text(row)
