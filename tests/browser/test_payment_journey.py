@@ -48,7 +48,7 @@ def test_pay_the_overdue_amount_from_the_notice_then_a_declined_card_books_nothi
     _sign_in(page, live_server)
     page.get_by_test_id("nav-notices").click()
     page.get_by_test_id("notice-list").get_by_role("link").first.click()
-    overdue_text = page.get_by_test_id("notice-loan").locator(".fs-4").inner_text()
+    overdue_text = page.get_by_test_id("notice-loan").get_by_test_id("owed-overdue").inner_text()
     paid_before = _payments(app)
 
     page.get_by_role("link", name="立即还款").click()  # screen 1: what to pay
