@@ -378,3 +378,45 @@ def test_pages_issue_a_fixed_number_of_statements(app, borrower, make_loan):
     ).headers["Location"]
     attempt_id = int(location.rsplit("/", 1)[1])
     assert count_queries(app, client, f"/payments/{attempt_id}/processing") <= 6
+
+
+HOSTILE = (
+    "x" * 100_000,
+    "a\x01b",
+    "a\u202eb",
+    "１２",
+    "²",
+    "1e999999",
+    "NaN",
+    "-1",
+    str(10**30),
+    "",
+)
+
+
+def test_hostile_values_in_the_pay_and_card_forms_never_fail_or_pay(app, borrower):
+    """Each hostile value in each field of the pay form and the sandbox card form: never a 5xx,
+    no attempt from the pay form's preview, and nothing booked from the card form."""
+    client, loan_id = borrower
+    attempt_id = _checkout(app, client, loan_id)
+    app.config["WTF_CSRF_ENABLED"] = False
+    forms = (
+        (
+            f"/loans/{loan_id}/pay",
+            {"option": "other", "other_amount": "10", "action": "preview", **FIXED},
+        ),
+        (
+            f"/payments/{attempt_id}/sandbox",
+            {"card_number": "4000000000000002", "expiry": "12/34", "cvc": "123"},
+        ),
+    )
+    failures = []
+    for target, valid in forms:
+        for name in valid:
+            for value in HOSTILE:
+                response = client.post(target, data={**valid, name: value})
+                if response.status_code >= 500:
+                    failures.append((target, name, value[:20], response.status_code))
+    assert failures == []
+    assert len(_attempts(app)) == 1
+    assert _payments_of(app, loan_id) == []
