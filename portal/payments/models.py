@@ -167,9 +167,7 @@ class RefundReversal(Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    refund_id: Mapped[int] = mapped_column(
-        ForeignKey("refund.id", ondelete="CASCADE"), index=True
-    )
+    refund_id: Mapped[int] = mapped_column(ForeignKey("refund.id", ondelete="CASCADE"), index=True)
     # None: the amount came out of the payment's unallocated credit.
     installment_id: Mapped[int | None] = mapped_column(
         ForeignKey("installment.id", ondelete="RESTRICT"), index=True

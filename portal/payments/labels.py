@@ -1,0 +1,63 @@
+"""Words for the payments codes staff and borrowers see: issue kinds, refund statuses, disputes.
+
+The one home of payments' vocabulary (pages, the staff home's alert). Lazily translated; an
+unknown code is shown as itself rather than hidden.
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from portal.messaging.labels import label
+from portal.payments.models import IssueKind, RefundStatus
+
+ISSUE_KIND_LABELS = {
+    IssueKind.AMOUNT_MISMATCH.value: _l("Amount or currency mismatch"),
+    IssueKind.UNKNOWN_INTENT.value: _l("Payment we cannot match"),
+    IssueKind.PROCESSOR_UNREACHABLE.value: _l("Payment service unreachable"),
+    IssueKind.BOOKING_FAILED.value: _l("Payment taken but not booked"),
+}
+# What the issue means and what to do about it, shown under its label.
+ISSUE_KIND_GUIDANCE = {
+    IssueKind.AMOUNT_MISMATCH.value: _l(
+        "The processor took another amount or currency than the borrower was asked for. Nothing "
+        "was booked: compare the payment in the processor's dashboard with the attempt, then "
+        "book or refund it."
+    ),
+    IssueKind.UNKNOWN_INTENT.value: _l(
+        "The processor reports a successful payment that matches none of our payment attempts. "
+        "Find the borrower in the processor's dashboard before booking anything."
+    ),
+    IssueKind.PROCESSOR_UNREACHABLE.value: _l(
+        "The payment service timed out or answered an error. Nothing was charged or refunded "
+        "by that call: check the service's status and try again."
+    ),
+    IssueKind.BOOKING_FAILED.value: _l(
+        "The borrower's money was taken but the ledger refused the booking. Book it by hand or "
+        "refund it, so that the borrower is not charged twice."
+    ),
+}
+REFUND_STATUS_LABELS = {
+    RefundStatus.PENDING.value: _l("Pending"),
+    RefundStatus.SUCCEEDED.value: _l("Refunded"),
+    RefundStatus.FAILED.value: _l("Failed"),
+    RefundStatus.CANCELED.value: _l("Canceled"),
+}
+# Stripe's dispute statuses.
+DISPUTE_STATUS_LABELS = {
+    "warning_needs_response": _l("Inquiry: needs a response"),
+    "warning_under_review": _l("Inquiry under review"),
+    "warning_closed": _l("Inquiry closed"),
+    "needs_response": _l("Needs a response"),
+    "under_review": _l("Under review"),
+    "won": _l("Won"),
+    "lost": _l("Lost"),
+}
+
+__all__ = [
+    "DISPUTE_STATUS_LABELS",
+    "ISSUE_KIND_GUIDANCE",
+    "ISSUE_KIND_LABELS",
+    "REFUND_STATUS_LABELS",
+    "label",
+]
