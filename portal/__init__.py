@@ -108,6 +108,9 @@ def _register_blueprints(app: Flask) -> None:
     from portal.messaging.staff.templates.routes import bp as messaging_staff_templates
     from portal.messaging.staff.terms.routes import bp as messaging_staff_terms
     from portal.messaging.unsubscribe.routes import bp as messaging_unsubscribe
+    from portal.payments.issues.routes import bp as payments_issues
+    from portal.payments.receipts.routes import bp as payments_receipts
+    from portal.payments.staff.routes import bp as payments_staff
     from portal.staff.routes import bp as staff
 
     for blueprint in (
@@ -130,5 +133,8 @@ def _register_blueprints(app: Flask) -> None:
         collections_reports,
         collections_strategy,
         collections_contact_rules,
+        payments_receipts,
+        payments_staff,
+        payments_issues,
     ):
         app.register_blueprint(blueprint)

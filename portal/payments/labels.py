@@ -54,10 +54,18 @@ DISPUTE_STATUS_LABELS = {
     "lost": _l("Lost"),
 }
 
-__all__ = [
-    "DISPUTE_STATUS_LABELS",
-    "ISSUE_KIND_GUIDANCE",
-    "ISSUE_KIND_LABELS",
-    "REFUND_STATUS_LABELS",
-    "label",
-]
+
+def refund_status_label(status: RefundStatus | str) -> str:
+    return label(REFUND_STATUS_LABELS, getattr(status, "value", status))
+
+
+def issue_kind_label(kind: IssueKind | str) -> str:
+    return label(ISSUE_KIND_LABELS, getattr(kind, "value", kind))
+
+
+def issue_guidance(kind: IssueKind | str) -> str:
+    return label(ISSUE_KIND_GUIDANCE, getattr(kind, "value", kind))
+
+
+def dispute_status_label(status: str) -> str:
+    return label(DISPUTE_STATUS_LABELS, status)

@@ -1,0 +1,1 @@
+"""Staff actions on payments: the admin's refund."""
