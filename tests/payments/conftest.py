@@ -95,3 +95,42 @@ def book(app):
             return payment.id
 
     return factory
+
+
+def install_receipt_templates(locale: str) -> None:
+    """The default payment_receipt texts for ``locale`` (installing all would take seconds)."""
+    from portal.messaging.default_templates import INSTALL_CHANNELS, default_for
+    from portal.messaging.templates import latest_version, save_version
+
+    for channel in INSTALL_CHANNELS:
+        if latest_version("payment_receipt", channel, locale) is None:
+            subject, body = default_for("payment_receipt", channel, locale)
+            save_version(
+                purpose_code="payment_receipt",
+                channel=channel,
+                locale=locale,
+                subject=subject,
+                body_text=body,
+                body_html=None,
+                actor_id=None,
+                now=NOW,
+            )
+
+
+def pdf_text_and_fonts(pdf: bytes, tmp_path) -> tuple[str, str]:
+    """The text and the font list of a PDF, with poppler's pdftotext and pdffonts."""
+    import shutil
+    import subprocess
+
+    pdftotext, pdffonts = shutil.which("pdftotext"), shutil.which("pdffonts")
+    if not (pdftotext and pdffonts):
+        pytest.skip("poppler-utils (pdftotext, pdffonts) is not installed")
+    path = tmp_path / "receipt.pdf"
+    path.write_bytes(pdf)
+    text = subprocess.run(  # noqa: S603 - a fixed tool on our own file
+        [pdftotext, "-layout", str(path), "-"], capture_output=True, check=True, text=True
+    ).stdout
+    fonts = subprocess.run(  # noqa: S603
+        [pdffonts, str(path)], capture_output=True, check=True, text=True
+    ).stdout
+    return text, fonts
