@@ -63,10 +63,11 @@ def test_borrower_sees_their_receipt_in_english(client, booked):
     assert "Card" in text
     assert "pi_…4321" in text
     assert "pi_3PzX9a2eZvKYlo2C1abc4321" not in text
-    assert "Late charges" in text and "CN¥15.00" in text
+    assert "Late charges" in text
+    assert "CN¥15.00" in text
     assert "late_charge" not in text  # labels, never codes
     assert "Loan balance after this payment" in text
-    assert 'href="/payments/receipts/%d.pdf"' % paid.payment_id in response.get_data(as_text=True)
+    assert f'href="/payments/receipts/{paid.payment_id}.pdf"' in response.get_data(as_text=True)
 
 
 def test_chinese_borrower_sees_a_chinese_receipt(client, booked):
@@ -145,7 +146,8 @@ def test_email_receipt_is_queued_once_per_payment_in_chinese(app_ctx, booked):
     first = send_receipt(payment, now=NOW)
     second = send_receipt(payment, now=NOW)
     db.session.commit()
-    assert first is not None and second is not None
+    assert first is not None
+    assert second is not None
     assert first.id == second.id
     assert db.session.scalar(select(func.count()).select_from(Message)) == 1
     assert first.channel is Channel.EMAIL

@@ -102,7 +102,8 @@ def test_case_page_shows_the_loans_payments_with_refunds_and_disputes(app, case)
     assert "pi_3PzX9a2eZvKYlo2C1abc4321" in text  # staff match it in the processor's dashboard
     assert "CN¥200.00" in text
     assert "Card" in text
-    assert "Fees: CN¥30.00" in text and "Interest: CN¥60.00" in text
+    assert "Fees: CN¥30.00" in text
+    assert "Interest: CN¥60.00" in text
     assert "Refund CN¥10.00 (Failed)" in text
     assert "Goodwill &lt;b&gt;gesture&lt;/b&gt;" in html
     assert "Dispute CN¥200.00: Needs a response" in text
