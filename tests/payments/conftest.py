@@ -14,6 +14,7 @@ from portal.loans.services import record_payment
 from portal.payments import effects
 from portal.payments import gateway as gateways
 from portal.payments.gateway import ProcessorRefund, ProcessorUnavailable
+from tests.messaging.conftest import install_defaults
 
 PAID_AT = datetime(2026, 7, 10, 4, 30, tzinfo=UTC)  # 12:30 in Shanghai, before the first due date
 NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
@@ -98,23 +99,8 @@ def book(app):
 
 
 def install_receipt_templates(locale: str) -> None:
-    """The default payment_receipt texts for ``locale`` (installing all would take seconds)."""
-    from portal.messaging.default_templates import INSTALL_CHANNELS, default_for
-    from portal.messaging.templates import latest_version, save_version
-
-    for channel in INSTALL_CHANNELS:
-        if latest_version("payment_receipt", channel, locale) is None:
-            subject, body = default_for("payment_receipt", channel, locale)
-            save_version(
-                purpose_code="payment_receipt",
-                channel=channel,
-                locale=locale,
-                subject=subject,
-                body_text=body,
-                body_html=None,
-                actor_id=None,
-                now=NOW,
-            )
+    """The default payment_receipt texts for ``locale``."""
+    install_defaults(("payment_receipt",), locale, NOW)
 
 
 def pdf_text_and_fonts(pdf: bytes, tmp_path) -> tuple[str, str]:
