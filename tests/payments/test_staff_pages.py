@@ -13,7 +13,7 @@ from portal.auth.models import Role
 from portal.extensions import db
 from portal.payments.models import Dispute, IssueKind, PaymentIssue, Refund, RefundStatus
 from tests.collections.conftest import make_case
-from tests.conftest import Account, csrf_token, login, page_text
+from tests.conftest import Account, count_queries, csrf_token, login, page_text
 from tests.payments.conftest import NOW, PAID_AT
 
 
@@ -320,3 +320,15 @@ def test_only_admins_resolve_issues(app, make_user):
         f"/staff/payments/issues/{issue_id}/resolve", data={"csrf_token": token, "note": "done"}
     )
     assert response.status_code == 403
+
+
+def test_payment_history_costs_the_same_queries_for_many_payments(
+    app, case, book, processor, reversals
+):
+    """Five payments with refunds take as many queries as one."""
+    client = _signed_in(app, case.admin)
+    with_one = count_queries(app, client, case.url)
+    for _ in range(4):
+        book(case.loan_id, 1_000)
+    assert _refund(client, case).status_code == 303
+    assert count_queries(app, client, case.url) == with_one
