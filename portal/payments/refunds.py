@@ -210,10 +210,11 @@ def on_charge_refunded(charge: Mapping, now: datetime) -> str:
     ``charge`` is a Stripe Charge (``payment_intent``, ``amount_refunded``, ``refunds.data``).
     Each succeeded refund in ``refunds.data`` is matched by its id: one recorded already (the
     admin's own, or this event delivered before) is only completed if it was pending; an
-    unknown one is recorded (no actor, no reason: made at the processor) and reversed. A charge that
+    unknown one is recorded (no actor, no reason: made at the processor) and reversed; a pending
+    one the processor reports failed or canceled stops holding the money. A charge that
     lists no refunds (newer API versions) records what ``amount_refunded`` says beyond the
-    refunds already known, once. Returns ``refund_recorded``, ``refund_already_recorded`` or
-    ``unknown_payment``. Flushes only.
+    refunds already known, once. Returns ``refund_recorded`` (something changed),
+    ``refund_already_recorded`` or ``unknown_payment``. Flushes only.
     """
     payment_id = db.session.scalar(
         select(Payment.id).where(Payment.external_reference == charge.get("payment_intent"))
@@ -226,6 +227,8 @@ def on_charge_refunded(charge: Mapping, now: datetime) -> str:
     for item in listed:
         if item.get("status") == RefundStatus.SUCCEEDED.value:
             recorded += _record_processor_refund(payment, item, now=now)
+        elif item.get("status") in (RefundStatus.FAILED.value, RefundStatus.CANCELED.value):
+            recorded += _fail_pending_refund(item)
     if not listed:
         missing = int(charge.get("amount_refunded") or 0) - refunded_minor(payment)
         if missing > 0:
@@ -234,6 +237,17 @@ def on_charge_refunded(charge: Mapping, now: datetime) -> str:
                 payment, {"amount": missing, "idempotency_key": key}, now=now
             )
     return "refund_recorded" if recorded else "refund_already_recorded"
+
+
+def _fail_pending_refund(item: Mapping) -> int:
+    """A refund we recorded as pending that the processor gave up on: it no longer holds any of
+    the payment (nothing was reversed for it). 1 if changed now, 0 otherwise."""
+    refund = db.session.scalar(select(Refund).where(Refund.processor_refund_id == item.get("id")))
+    if refund is None or refund.status is not RefundStatus.PENDING:
+        return 0
+    refund.status = RefundStatus(item["status"])
+    db.session.flush()
+    return 1
 
 
 def _record_processor_refund(payment: Payment, item: Mapping, *, now: datetime) -> int:

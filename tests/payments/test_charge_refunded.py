@@ -144,3 +144,27 @@ def test_refund_of_a_payment_we_never_booked_is_reported(app_ctx, reversals):
     assert on_charge_refunded(charge, NOW) == "unknown_payment"
     assert db.session.scalar(select(func.count()).select_from(Refund)) == 0
     assert reversals == []
+
+
+def test_a_pending_portal_refund_that_fails_at_the_processor_frees_the_money(
+    booked, processor, reversals, make_user
+):
+    """Pending, then reported failed: nothing reversed, the amount is refundable again."""
+    loan_id, payment_id, intent = booked
+    processor.mode = "pending"
+    refund_payment(
+        payment_id=payment_id,
+        amount_minor=4_000,
+        reason="Goodwill",
+        actor_id=make_user(Role.ADMIN).id,
+        now=NOW,
+    )
+    charge = _charge(intent, {"id": "re_0001", "amount": 4_000, "status": "failed"})
+    charge["amount_refunded"] = 0
+    assert on_charge_refunded(charge, NOW) == "refund_recorded"
+    [refund] = _refunds()
+    assert refund.status is RefundStatus.FAILED
+    assert refund.reversed_at is None
+    assert refundable_minor(db.session.get(Payment, payment_id)) == 30_000
+    assert _total_paid(loan_id) == 30_000
+    assert reversals == []
