@@ -72,6 +72,7 @@ def _register_features(app: Flask) -> None:
     from portal.demo import demo_cli
     from portal.i18n import remember_lang_parameter
     from portal.input_guard import refuse_control_characters
+    from portal.payments.cli import payments_cli
 
     converters.init_app(app)  # before any blueprint: every <int:...> is a bounded id
     app.before_request(refuse_control_characters)
@@ -86,6 +87,7 @@ def _register_features(app: Flask) -> None:
     _register_blueprints(app)
     app.cli.add_command(audit_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(payments_cli)
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -111,6 +113,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.payments.issues.routes import bp as payments_issues
     from portal.payments.receipts.routes import bp as payments_receipts
     from portal.payments.staff.routes import bp as payments_staff
+    from portal.payments.webhooks.routes import bp as payments_webhooks
     from portal.staff.routes import bp as staff
 
     for blueprint in (
@@ -133,8 +136,9 @@ def _register_blueprints(app: Flask) -> None:
         collections_reports,
         collections_strategy,
         collections_contact_rules,
-        payments_receipts,
+        payments_webhooks,
         payments_staff,
+        payments_receipts,
         payments_issues,
     ):
         app.register_blueprint(blueprint)

@@ -106,6 +106,7 @@ def load_config(env: Mapping[str, str], instance_path: str) -> dict:
         "LOGIN_EMAIL_RATE_LIMIT": env.get("LOGIN_EMAIL_RATE_LIMIT", "5 per minute"),
     }
     config.update(_audit_settings(env))
+    config.update(_stripe_settings(env))
     config.update(_session_and_transport_settings(env))
     return config
 
@@ -120,6 +121,28 @@ def _integer(env: Mapping[str, str], name: str, default: int, *, minimum: int) -
     if value < minimum:
         raise ConfigError(f"{name}={raw!r}: use a whole number of at least {minimum}.")
     return value
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    """A positive duration in seconds (decimals allowed), refused with a message naming it."""
+    raw = env.get(name, "").strip() or str(default)
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not 0 < value <= 600:
+        raise ConfigError(f"{name}={raw!r}: use a number of seconds above 0 and at most 600.")
+    return value
+
+
+def _stripe_settings(env: Mapping[str, str]) -> dict:
+    """How long a borrower waits for Stripe at most: timeouts and bounded retries."""
+    return {
+        "STRIPE_CONNECT_TIMEOUT_SECONDS": _seconds(env, "STRIPE_CONNECT_TIMEOUT_SECONDS", 5),
+        "STRIPE_TIMEOUT_SECONDS": _seconds(env, "STRIPE_TIMEOUT_SECONDS", 15),
+        # Retries resend the same idempotency key: a create is never performed twice.
+        "STRIPE_MAX_NETWORK_RETRIES": _integer(env, "STRIPE_MAX_NETWORK_RETRIES", 1, minimum=0),
+    }
 
 
 def _session_and_transport_settings(env: Mapping[str, str]) -> dict:

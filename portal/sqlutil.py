@@ -84,6 +84,18 @@ def insert_from_select_skipping_conflicts(
     ).execution_options(preserve_rowcount=True)
 
 
+def insert_unless_present(model, values: dict):
+    """INSERT one row unless its primary key is already taken: ON CONFLICT DO NOTHING.
+
+    On PostgreSQL a concurrent insert of the same key waits for the other transaction and then
+    inserts nothing, so the row is written by exactly one of them. Returns whether it was.
+    """
+    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(model).values(**values).on_conflict_do_nothing()
+    result = db.session.execute(statement.execution_options(preserve_rowcount=True))
+    return result.rowcount == 1
+
+
 def inline_values(clause: ColumnElement[bool]) -> ColumnElement[bool]:
     """``clause`` with its bound values written into the SQL text.
 

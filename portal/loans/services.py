@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, literal, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.domain import DomainError, NotFound
@@ -113,23 +113,26 @@ def record_payment(
     ).scalar_one_or_none()
     if loan is None:
         raise LoanNotFound()
-    if external_reference is not None:
-        existing = db.session.scalar(
-            select(Payment).where(Payment.external_reference == external_reference)
-        )
-        if existing is not None:
-            return existing
+    # Read only once the lock is held (a statement that waited for it would see the rows as
+    # they were before): the installments, and whether this processor payment is booked
+    # already, in one round trip (a webhook books many payments a second).
+    already_booked = (
+        select(Payment.id).where(Payment.external_reference == external_reference)
+    ).scalar_subquery()
+    rows = db.session.execute(
+        select(Installment, already_booked if external_reference else literal(None))
+        .where(Installment.loan_id == loan.id)
+        .order_by(Installment.sequence)
+        .execution_options(populate_existing=True)
+    ).all()
+    if rows and rows[0][1] is not None:
+        return db.session.get_one(Payment, rows[0][1])
+    installments = [installment for installment, _ in rows]
     if not keep_surplus:
         if loan.status is not LoanStatus.ACTIVE:
             raise LoanNotActive()
         if currency != loan.currency:
             raise CurrencyMismatch()
-    installments = db.session.scalars(
-        select(Installment)
-        .where(Installment.loan_id == loan.id)
-        .order_by(Installment.sequence)
-        .execution_options(populate_existing=True)
-    ).all()
     # A payment in another currency is not the loan's money: it is all credit, never allocated.
     allocation = allocate(installments, amount_minor if currency == loan.currency else 0, waterfall)
     surplus = allocation.unallocated_minor + (0 if currency == loan.currency else amount_minor)

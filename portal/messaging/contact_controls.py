@@ -96,7 +96,7 @@ def open_hold(
     reason: HoldReason,
     note: str,
     *,
-    actor_id: int,
+    actor_id: int | None,
     now: datetime,
     ip_address: str | None,
 ) -> ContactHold:
@@ -122,7 +122,7 @@ def open_hold(
 
 
 def close_hold(
-    borrower_id: int, hold_id: int, *, actor_id: int, now: datetime, ip_address: str | None
+    borrower_id: int, hold_id: int, *, actor_id: int | None, now: datetime, ip_address: str | None
 ) -> None:
     """Close an open hold of this borrower; contact resumes under the rules."""
     hold = db.session.scalar(

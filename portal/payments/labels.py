@@ -1,4 +1,5 @@
-"""Words for the payments codes staff and borrowers see: issue kinds, refund statuses, disputes.
+"""Words for the payments codes shown to people: attempt statuses (reconciliation), issue
+kinds, refund and dispute statuses.
 
 The one home of payments' vocabulary (pages, the staff home's alert). Lazily translated; an
 unknown code is shown as itself rather than hidden.
@@ -9,7 +10,23 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from portal.messaging.labels import label
-from portal.payments.models import IssueKind, RefundStatus
+from portal.payments.models import AttemptStatus, IssueKind, RefundStatus
+
+ATTEMPT_STATUS_LABELS = {
+    AttemptStatus.OPEN.value: _l("Waiting for the borrower"),
+    AttemptStatus.PROCESSING.value: _l("Waiting for the payment service"),
+    AttemptStatus.SUCCEEDED.value: _l("Booked"),
+    AttemptStatus.CANCELED.value: _l("Canceled"),
+    AttemptStatus.NEEDS_REVIEW.value: _l("Needs review"),
+}
+
+
+def attempt_status_label(code: str | None) -> str:
+    """The words for an attempt's status; an unknown code is shown as itself."""
+    if code is None:
+        return "—"
+    return str(ATTEMPT_STATUS_LABELS.get(code, code))
+
 
 ISSUE_KIND_LABELS = {
     IssueKind.AMOUNT_MISMATCH.value: _l("Amount or currency mismatch"),

@@ -18,6 +18,7 @@ PUBLIC_ENDPOINTS = {
     "messaging_unsubscribe.submit",
     "messaging_sms.status",
     "messaging_sms.inbound",
+    "payments_webhooks.stripe_webhook",
 }
 STAFF = (Role.AGENT, Role.COLLECTOR, Role.ADMIN)
 

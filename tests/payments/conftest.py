@@ -1,9 +1,10 @@
-"""Payments test helpers: a processor double for refunds, booked payments, recorded effects."""
+"""Fixtures for payments: a local Stripe-compatible server the app talks to; a processor double
+for refunds, booked payments, recorded effects, receipt templates and PDF reading."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -14,7 +15,10 @@ from portal.loans.services import record_payment
 from portal.payments import effects
 from portal.payments import gateway as gateways
 from portal.payments.gateway import ProcessorRefund, ProcessorUnavailable
+from portal.payments.models import AttemptStatus, PaymentAttempt, PayOption, Provider
+from portal.timeutil import utcnow
 from tests.messaging.conftest import install_defaults
+from tests.payments.stripe_server import FakeStripe
 
 PAID_AT = datetime(2026, 7, 10, 4, 30, tzinfo=UTC)  # 12:30 in Shanghai, before the first due date
 NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
@@ -120,3 +124,88 @@ def pdf_text_and_fonts(pdf: bytes, tmp_path) -> tuple[str, str]:
         [pdffonts, str(path)], capture_output=True, check=True, text=True
     ).stdout
     return text, fonts
+
+
+@pytest.fixture
+def fake_stripe(app):
+    """A Stripe-compatible server on a free port, with the app configured to use it (keys,
+    ``STRIPE_API_BASE``, short timeouts, no retries). See ``tests/payments/stripe_server.py``:
+    ``requests``/``requests_to(method, path)``, ``add_intent``, ``succeed``, ``slow``,
+    ``fail_with``, ``stop``, ``event`` and ``signed(event, timestamp=, secret=)``."""
+    server = FakeStripe()
+    app.config.update(
+        STRIPE_SECRET_KEY=server.secret_key,
+        STRIPE_PUBLISHABLE_KEY=server.publishable_key,
+        STRIPE_WEBHOOK_SECRET=server.webhook_secret,
+        STRIPE_API_BASE=server.base,
+        STRIPE_CONNECT_TIMEOUT_SECONDS=0.5,
+        STRIPE_TIMEOUT_SECONDS=0.5,
+        STRIPE_MAX_NETWORK_RETRIES=0,
+    )
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def ledger(app, fake_stripe, make_user, make_loan):
+    """Stripe and the ledger with one payment of each kind; returns the ids by name."""
+    borrower = make_user()
+    loan_id = make_loan(borrower.id)
+    now = utcnow()
+    old = int((now - timedelta(days=5)).timestamp())
+    ids = {
+        "matched": fake_stripe.add_intent(amount=10_000)["id"],
+        "lost_webhook": fake_stripe.add_intent(amount=20_000)["id"],
+        "no_attempt": fake_stripe.add_intent(amount=5_000, metadata={"loan_id": str(loan_id)})[
+            "id"
+        ],
+        "mismatch": fake_stripe.add_intent(amount=3_000)["id"],
+        "canceled": fake_stripe.add_intent(amount=4_000, status="canceled")["id"],
+        "paid_before_since": fake_stripe.add_intent(amount=6_000, created=old)["id"],
+        "ghost": "pi_fake_never_at_stripe",
+    }
+    fake_stripe.add_intent(amount=7_000, status="requires_payment_method")  # not paid: ignored
+    with app.app_context():
+        booked = {
+            "matched": 10_000,
+            "mismatch": 3_500,
+            "canceled": 4_000,
+            "paid_before_since": 6_000,
+            "ghost": 8_000,
+        }
+        for name, amount in booked.items():
+            payment = record_payment(
+                loan_id=loan_id,
+                amount_minor=amount,
+                currency="CNY",
+                method=PaymentMethod.CARD,
+                received_at=now,
+                external_reference=ids[name],
+                keep_surplus=True,
+            )
+            ids[f"{name}_payment"] = payment.id
+        record_payment(  # a bank transfer: not the processor's, never reported
+            loan_id=loan_id,
+            amount_minor=1_000,
+            currency="CNY",
+            method=PaymentMethod.BANK_TRANSFER,
+            received_at=now,
+            external_reference="BANK-REF-1",
+            keep_surplus=True,
+        )
+        attempt = PaymentAttempt(
+            borrower_id=borrower.id,
+            loan_id=loan_id,
+            option=PayOption.OTHER,
+            amount_minor=20_000,
+            currency="CNY",
+            provider=Provider.STRIPE,
+            idempotency_key="attempt-lost",
+            intent_id=ids["lost_webhook"],
+            status=AttemptStatus.PROCESSING,
+        )
+        db.session.add(attempt)
+        db.session.commit()
+        ids["attempt"] = attempt.id
+    ids["loan"] = loan_id
+    return ids

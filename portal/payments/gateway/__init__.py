@@ -28,6 +28,23 @@ class ProcessorUnavailable(DomainError):
     )
 
 
+class ProcessorRefused(DomainError):
+    """The processor understood the request and refused it (asking again will not help).
+
+    ``code`` is the processor's own error code (e.g. Stripe's ``amount_too_small``), for logs."""
+
+    status_code = 422
+    message = _l("The payment service refused this request. Nothing was charged.")
+
+    def __init__(self, message=None, *, code: str | None = None, **context):
+        super().__init__(message, **context)
+        self.code = code
+
+
+class RefundTooLarge(ProcessorRefused):
+    message = _l("The refund is larger than what is left of the payment: nothing was refunded.")
+
+
 @dataclass(frozen=True)
 class Intent:
     """The processor's PaymentIntent, as far as the portal needs it."""
@@ -80,3 +97,23 @@ class PaymentGateway(Protocol):
     ) -> ProcessorRefund: ...
 
     def succeeded_payments(self, since: datetime) -> Iterator[ProcessorPayment]: ...
+
+
+def payment_gateway() -> PaymentGateway:
+    """The processor the configuration names: Stripe with STRIPE_SECRET_KEY, else the sandbox.
+
+    Production without STRIPE_SECRET_KEY raises ProcessorUnavailable (never the sandbox)."""
+    from flask import current_app
+
+    config = current_app.config
+    if config.get("STRIPE_SECRET_KEY"):
+        # Imported here: the sandbox (the embedded default) never loads the stripe library.
+        from portal.payments.gateway.stripe import StripeGateway
+
+        return StripeGateway.from_config(config)
+    if config.get("PORTAL_ENV") == "production":
+        # The sandbox takes no money: in production it would hand out loans' payoffs for free.
+        raise ProcessorUnavailable(context="STRIPE_SECRET_KEY is not set in production")
+    from portal.payments.gateway.sandbox import SandboxGateway
+
+    return SandboxGateway()

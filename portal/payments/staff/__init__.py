@@ -1,1 +1,1 @@
-"""Staff actions on payments: the admin's refund."""
+"""Staff pages about payments: reconciliation (``routes.py``), issues and refunds."""
