@@ -16,7 +16,9 @@ from portal.domain import DomainError
 from portal.extensions import db
 from portal.loans.models import PaymentMethod
 from portal.loans.services import record_payment
+from portal.money import InvalidAmount
 from portal.payments import effects
+from portal.payments.gateway.stripe_amounts import from_stripe
 from portal.payments.models import (
     AttemptStatus,
     IssueKind,
@@ -75,6 +77,18 @@ def payment_method_of(intent: Mapping) -> PaymentMethod:
     return PaymentMethod.CARD
 
 
+def _taken(intent: Mapping) -> tuple[int | None, str]:
+    """What the processor took, in our minor units (Stripe counts some currencies otherwise)."""
+    amount = intent.get("amount_received", intent.get("amount"))
+    currency = str(intent.get("currency", ""))[:10]
+    if not isinstance(amount, int) or isinstance(amount, bool):
+        return None, currency.upper()
+    try:
+        return from_stripe(amount, currency)
+    except (ValueError, InvalidAmount):  # a fraction of our unit, or no currency: never booked
+        return None, currency.upper()
+
+
 def on_succeeded(intent: Mapping, now: datetime) -> str:
     attempt = _attempt_of(intent)
     if attempt is None:
@@ -86,8 +100,7 @@ def on_succeeded(intent: Mapping, now: datetime) -> str:
         )
     if attempt.status is AttemptStatus.SUCCEEDED:
         return ALREADY_BOOKED
-    amount = intent.get("amount_received", intent.get("amount"))
-    currency = str(intent.get("currency", "")).upper()
+    amount, currency = _taken(intent)
     if amount != attempt.amount_minor or currency != attempt.currency:
         attempt.status = AttemptStatus.NEEDS_REVIEW
         return _flag(

@@ -53,8 +53,14 @@ def test_a_second_success_event_for_the_same_intent_books_nothing(attempt):
 
 @pytest.mark.parametrize(
     "fields",
-    [{"amount_received": AMOUNT - 1}, {"currency": "usd"}],
-    ids=["amount", "currency"],
+    [
+        {"amount_received": AMOUNT - 1},
+        {"currency": "usd"},
+        {"currency": "xyz"},
+        {"amount_received": "59000"},
+        {"amount_received": None, "amount": None},
+    ],
+    ids=["amount", "currency", "no such currency", "amount as text", "no amount"],
 )
 def test_an_amount_or_currency_unlike_the_attempt_is_flagged_never_booked(attempt, fields):
     assert _process(intent_event(attempt, **fields)) == "flagged"
