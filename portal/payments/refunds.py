@@ -24,6 +24,7 @@ from portal.money import Money
 from portal.payments import effects
 from portal.payments import gateway as gateways
 from portal.payments.gateway import PaymentGateway, ProcessorUnavailable
+from portal.payments.gateway.stripe_amounts import AmountNotRepresentable, from_stripe
 from portal.payments.models import IssueKind, PaymentIssue, Refund, RefundStatus
 from portal.payments.reversal import refundable_minor, refunded_minor, reverse_refund
 
@@ -222,21 +223,34 @@ def on_charge_refunded(charge: Mapping, now: datetime) -> str:
     if payment_id is None:
         return "unknown_payment"
     payment = _locked_payment(payment_id)
+    currency = str(charge.get("currency") or payment.currency)
     listed = (charge.get("refunds") or {}).get("data") or []
     recorded = 0
     for item in listed:
         if item.get("status") == RefundStatus.SUCCEEDED.value:
-            recorded += _record_processor_refund(payment, item, now=now)
+            amount = _minor(item.get("amount"), currency)
+            recorded += _record_processor_refund(payment, {**item, "amount": amount}, now=now)
         elif item.get("status") in (RefundStatus.FAILED.value, RefundStatus.CANCELED.value):
             recorded += _fail_pending_refund(item)
     if not listed:
-        missing = int(charge.get("amount_refunded") or 0) - refunded_minor(payment)
+        missing = _minor(charge.get("amount_refunded"), currency) - refunded_minor(payment)
         if missing > 0:
             key = f"charge:{charge.get('id')}:{charge.get('amount_refunded')}"
             recorded += _record_processor_refund(
                 payment, {"amount": missing, "idempotency_key": key}, now=now
             )
     return "refund_recorded" if recorded else "refund_already_recorded"
+
+
+def _minor(amount: object, currency: str) -> int:
+    """Stripe's amount in our minor units (they differ for a few currencies); 0 if it is not a
+    whole amount of ours (nothing is reversed for it)."""
+    if not isinstance(amount, int) or amount <= 0:
+        return 0
+    try:
+        return from_stripe(amount, currency)[0]
+    except AmountNotRepresentable:
+        return 0
 
 
 def _fail_pending_refund(item: Mapping) -> int:

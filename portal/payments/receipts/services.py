@@ -220,6 +220,6 @@ def send_receipt(payment: Payment, *, now: datetime) -> Message | None:
             loan_id=receipt.loan.id,
             dedupe_key=f"receipt:{payment.id}",
         )
-    except (TemplateMissing, RenderFailed):
-        log.exception("payment %s: no receipt sent (payment_receipt template)", payment.id)
+    except (TemplateMissing, RenderFailed) as error:
+        log.warning("payment %s: no receipt sent (payment_receipt template): %s", payment.id, error)
         return None
