@@ -5,6 +5,10 @@ refund id) and its money leaves the ledger once (``reversal.reverse_refund``), a
 case catches up (``effects.after_reversal``: reopened when the loan is overdue again). An
 overpayment's credit (``payment.unallocated_minor``) is refunded the same way: the reversal takes
 credit first.
+
+Both paths lock the loan row first and hold it through the processor call: a ``charge.refunded``
+event for an admin's refund that is still being made waits, then finds the refund by its
+processor id and leaves it alone.
 """
 
 from __future__ import annotations

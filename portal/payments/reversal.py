@@ -89,7 +89,10 @@ def reverse_refund(refund: Refund, *, now: datetime) -> int:
         select(Payment).where(Payment.id == refund.payment_id)
     ).scalar_one()
     loan = db.session.execute(
-        select(Loan).where(Loan.id == payment.loan_id).with_for_update()
+        select(Loan)
+        .where(Loan.id == payment.loan_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).scalar_one()
     installments = {
         installment.id: installment
