@@ -110,6 +110,8 @@ def _register_blueprints(app: Flask) -> None:
     from portal.messaging.staff.templates.routes import bp as messaging_staff_templates
     from portal.messaging.staff.terms.routes import bp as messaging_staff_terms
     from portal.messaging.unsubscribe.routes import bp as messaging_unsubscribe
+    from portal.payments.issues.routes import bp as payments_issues
+    from portal.payments.receipts.routes import bp as payments_receipts
     from portal.payments.staff.routes import bp as payments_staff
     from portal.payments.webhooks.routes import bp as payments_webhooks
     from portal.staff.routes import bp as staff
@@ -136,5 +138,7 @@ def _register_blueprints(app: Flask) -> None:
         collections_contact_rules,
         payments_webhooks,
         payments_staff,
+        payments_receipts,
+        payments_issues,
     ):
         app.register_blueprint(blueprint)

@@ -25,6 +25,7 @@ from portal.payments.models import (
     PaymentAttempt,
     PaymentIssue,
 )
+from portal.payments.receipts import send_receipt
 
 BOOKED = "booked"
 ALREADY_BOOKED = "already_booked"
@@ -136,6 +137,7 @@ def on_succeeded(intent: Mapping, now: datetime) -> str:
     attempt.payment_id = payment.id
     attempt.failure_code = attempt.failure_message = None
     effects.after_booking(payment, now=now)
+    send_receipt(payment, now=now)
     return BOOKED
 
 
