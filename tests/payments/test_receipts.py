@@ -77,7 +77,7 @@ def test_chinese_borrower_sees_a_chinese_receipt(client, booked):
     text = page_text(client.get(paid.url))
     assert "还款凭证" in text
     assert "本次还款的分配" in text
-    assert "逾期费用" in text
+    assert "滞纳金" in text
     assert "¥705.00" in text
     assert "王芳" in text
 
@@ -123,7 +123,7 @@ def test_chinese_pdf_renders_chinese_text_with_a_cjk_font(client, booked, tmp_pa
     assert response.mimetype == "application/pdf"
     assert response.data.startswith(b"%PDF")
     text, fonts = pdf_text_and_fonts(response.data, tmp_path)
-    for words in ("还款凭证", "王芳", "逾期费用", "本次还款后的借款余额", "¥705.00"):
+    for words in ("还款凭证", "王芳", "滞纳金", "本次还款后的借款余额", "¥705.00"):
         assert words in text, words
     assert "WenQuanYi" in fonts or "CJK" in fonts
     assert " yes " in fonts  # embedded
@@ -154,7 +154,7 @@ def test_email_receipt_is_queued_once_per_payment_in_chinese(app_ctx, booked):
     assert first.purpose == "payment_receipt"
     assert first.locale == "zh_CN"
     assert "¥705.00" in first.body_text
-    assert "逾期费用：¥15.00" in first.body_text
+    assert "滞纳金：¥15.00" in first.body_text
     assert "第 2 期" in first.body_text
     assert f"/payments/receipts/{paid.payment_id}" in first.body_text
 
