@@ -15,8 +15,9 @@ VENDOR_FILES := \
 
 .PHONY: setup run test lint format db seed translations translations-update assets chromium system-deps bench-deps clean
 
-# Debian libraries WeasyPrint needs for PDFs (lawyer letters), and a CJK font so Chinese prints.
-SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-wqy-microhei
+# Debian libraries WeasyPrint needs for PDFs (lawyer letters, receipts), a CJK font so Chinese
+# prints, and poppler-utils (pdftotext, pdffonts) with which the tests read the PDFs back.
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-wqy-microhei poppler-utils
 
 setup: system-deps $(STAMPS)/python $(STAMPS)/assets translations
 

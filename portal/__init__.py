@@ -110,6 +110,8 @@ def _register_blueprints(app: Flask) -> None:
     from portal.messaging.staff.templates.routes import bp as messaging_staff_templates
     from portal.messaging.staff.terms.routes import bp as messaging_staff_terms
     from portal.messaging.unsubscribe.routes import bp as messaging_unsubscribe
+    from portal.payments.issues.routes import bp as payments_issues
+    from portal.payments.receipts.routes import bp as payments_receipts
     from portal.payments.routes import bp as payments
     from portal.payments.staff.routes import bp as payments_staff
     from portal.payments.webhooks.routes import bp as payments_webhooks
@@ -138,5 +140,7 @@ def _register_blueprints(app: Flask) -> None:
         payments,
         payments_webhooks,
         payments_staff,
+        payments_receipts,
+        payments_issues,
     ):
         app.register_blueprint(blueprint)

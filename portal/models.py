@@ -41,6 +41,7 @@ from portal.payments.models import (
     PaymentIssue,
     ProcessorEvent,
     Refund,
+    RefundReversal,
 )
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "PaymentIssue",
     "ProcessorEvent",
     "Refund",
+    "RefundReversal",
     "AgencyPlacement",
     "Assessment",
     "CaseNote",

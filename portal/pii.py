@@ -31,3 +31,15 @@ def mask_email(email: str | None) -> str:
         return "***" if email else ""
     local, domain = email.rsplit("@", 1)
     return f"{local[:1]}***@{domain}"
+
+
+def mask_reference(reference: str | None) -> str:
+    """``pi_3PzX9a2eZvKYlo2C1abc4321`` -> ``pi_…4321``: a processor reference keeps its kind
+    prefix and its last four characters, enough to match it with a bank or card statement.
+    Empty for no reference."""
+    if not reference:
+        return ""
+    prefix, _, rest = reference.rpartition("_") if "_" in reference[:8] else ("", "", reference)
+    if len(rest) <= 4:
+        return reference
+    return f"{prefix}_…{rest[-4:]}" if prefix else f"…{rest[-4:]}"

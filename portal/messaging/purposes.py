@@ -110,6 +110,7 @@ PURPOSES: dict[str, Purpose] = {
             _l("Payment receipt"),
             ContactKind.REQUIRED_NOTICE,
             ("loan_reference", "amount_paid", "paid_at", "outstanding"),
+            ("allocation_summary", "receipt_url"),
         ),
         _p(
             "plan_confirmation",

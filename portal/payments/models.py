@@ -23,6 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.dbtypes import UTCDateTime, enum_column
 from portal.extensions import Model
+from portal.loans.models import Component
 from portal.timeutil import utcnow
 
 
@@ -147,6 +148,37 @@ class Refund(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     payment = relationship("Payment")
+    reversals: Mapped[list[RefundReversal]] = relationship(
+        back_populates="refund", cascade="all, delete-orphan"
+    )
+
+
+class RefundReversal(Model):
+    """What one refund took back out of the ledger: the payment's credit (no installment) or
+    one component of one installment. The payment's own allocation rows stay as booked (the
+    receipt shows them); what is left of an allocation is it less its reversals."""
+
+    __tablename__ = "refund_reversal"
+    __table_args__ = (
+        CheckConstraint("amount_minor > 0", name="amount_positive"),
+        CheckConstraint(
+            "(installment_id IS NULL) = (component IS NULL)", name="credit_or_component"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    refund_id: Mapped[int] = mapped_column(ForeignKey("refund.id", ondelete="CASCADE"), index=True)
+    # None: the amount came out of the payment's unallocated credit.
+    installment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("installment.id", ondelete="RESTRICT"), index=True
+    )
+    component: Mapped[Component | None] = mapped_column(
+        enum_column(Component, "reversal_component")
+    )
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+
+    refund: Mapped[Refund] = relationship(back_populates="reversals")
+    installment = relationship("Installment")
 
 
 class Dispute(Model):

@@ -44,9 +44,8 @@ bp = Blueprint("payments", __name__)
 
 
 def receipt_url(attempt: PaymentAttempt) -> str:
-    """Where a paid attempt leads. The receipts page arrives with the "after" helper; at merge
-    this becomes ``url_for("payments_receipts.receipt", payment_id=attempt.payment_id)``."""
-    return url_for("loans.loan_detail", loan_id=attempt.loan_id)
+    """Where a paid attempt leads: its payment's receipt."""
+    return url_for("payments_receipts.receipt", payment_id=attempt.payment_id)
 
 
 def _today():

@@ -9,6 +9,7 @@ from portal.auth.permissions import staff_required
 from portal.collections.labels import bucket_label
 from portal.collections.strategy.services import current_strategy
 from portal.loans.services import portfolio_by_bucket
+from portal.payments.issues.services import open_issue_count
 from portal.timeutil import portfolio_today, utcnow
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -25,4 +26,10 @@ def home():
         "loans": [row.loans for row in buckets],
         "label": _("Loans"),
     }
-    return render_template("staff/home.html", buckets=buckets, chart=chart, today=today)
+    return render_template(
+        "staff/home.html",
+        buckets=buckets,
+        chart=chart,
+        today=today,
+        payment_issues=open_issue_count(),
+    )

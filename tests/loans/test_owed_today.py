@@ -71,7 +71,7 @@ def test_loan_page_in_chinese(client, late_loan):
     text = page_text(client.get(f"/loans/{loan_id}"))
     assert "您的应还金额" in text
     assert "未还余额 ¥3,075.00" in text
-    assert "逾期费用 ¥25.00" in text
+    assert "滞纳金 ¥25.00" in text
     assert "今日提前结清金额 ¥3,025.00" in text
     assert "立即还款" in text
 

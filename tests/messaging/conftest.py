@@ -14,6 +14,28 @@ from portal.messaging.channels import DeliveryError
 NOON_SHANGHAI = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
 
 
+def install_defaults(purposes, locale: str, now: datetime = NOON_SHANGHAI) -> None:
+    """The default texts of a few purposes in one locale, on every channel they install on
+    (installing all of them would take seconds). Existing templates are kept."""
+    from portal.messaging.default_templates import INSTALL_CHANNELS, default_for
+    from portal.messaging.templates import latest_version, save_version
+
+    for purpose in purposes:
+        for channel in INSTALL_CHANNELS:
+            if latest_version(purpose, channel, locale) is None:
+                subject, body = default_for(purpose, channel, locale)
+                save_version(
+                    purpose_code=purpose,
+                    channel=channel,
+                    locale=locale,
+                    subject=subject,
+                    body_text=body,
+                    body_html=None,
+                    actor_id=None,
+                    now=now,
+                )
+
+
 @pytest.fixture
 def templates_installed(app):
     from portal.messaging.default_templates import install_default_templates

@@ -1,7 +1,8 @@
-"""Payments fixtures: a local Stripe-compatible server the app talks to; a loan in collections,
-as the daily run leaves it, and a way to pay it the way the event processor does
-(``record_payment`` then ``effects.after_booking``); for the borrower's journey a fixed clock,
-a borrower with an overdue loan and a recording sandbox gateway."""
+"""Fixtures for payments: a local Stripe-compatible server the app talks to; a processor double
+for refunds, booked payments, recorded effects, receipt templates and PDF reading; a loan in
+collections, as the daily run leaves it, and a way to pay it the way the event processor does
+(``record_payment`` then ``effects.after_booking``); for the borrower's payment journey a fixed
+clock, a borrower with an overdue loan and a recording sandbox gateway."""
 
 from __future__ import annotations
 
@@ -12,15 +13,123 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from portal.collections.run import run_collections
+from portal.domain import DomainError
 from portal.extensions import db
 from portal.loans.models import PaymentMethod
 from portal.loans.services import record_payment
 from portal.payments import effects
-from portal.payments.gateway import Intent, ProcessorUnavailable
+from portal.payments import gateway as gateways
+from portal.payments.gateway import Intent, ProcessorRefund, ProcessorUnavailable
 from portal.payments.gateway.sandbox import SandboxGateway
 from portal.payments.models import AttemptStatus, PaymentAttempt, PayOption, Provider
 from portal.timeutil import utcnow
+from tests.messaging.conftest import install_defaults
 from tests.payments.stripe_server import FakeStripe
+
+PAID_AT = datetime(2026, 7, 10, 4, 30, tzinfo=UTC)  # 12:30 in Shanghai, before the first due date
+NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
+
+
+class ProcessorRefused(DomainError):
+    status_code = 502
+
+
+@dataclass
+class RefundingProcessor:
+    """Answers ``create_refund`` as told (succeeded, pending, failed, unreachable, refused) and
+    keeps each call, as a processor's log would."""
+
+    mode: str = "succeeded"
+    calls: list[dict] = field(default_factory=list)
+
+    def create_refund(self, *, intent_id, amount_minor, idempotency_key, reason):
+        self.calls.append(
+            {
+                "intent_id": intent_id,
+                "amount_minor": amount_minor,
+                "idempotency_key": idempotency_key,
+                "reason": reason,
+            }
+        )
+        if self.mode == "unreachable":
+            raise ProcessorUnavailable()
+        if self.mode == "refused":
+            raise ProcessorRefused()
+        return ProcessorRefund(
+            id=f"re_{len(self.calls):04d}",
+            status=self.mode,
+            amount_minor=amount_minor,
+            currency="CNY",
+        )
+
+
+@pytest.fixture
+def processor(monkeypatch) -> RefundingProcessor:
+    """The processor every refund goes to (``payment_gateway()`` answers with it)."""
+    double = RefundingProcessor()
+    monkeypatch.setattr(gateways, "payment_gateway", lambda: double, raising=False)
+    return double
+
+
+@pytest.fixture
+def reversals(monkeypatch) -> list[tuple[int, datetime]]:
+    """The (loan id, now) of each ``effects.after_reversal`` call."""
+    calls: list[tuple[int, datetime]] = []
+    monkeypatch.setattr(
+        effects, "after_reversal", lambda loan_id, *, now: calls.append((loan_id, now))
+    )
+    return calls
+
+
+@pytest.fixture
+def book(app):
+    """Book a processor payment on a loan and commit; returns the payment id."""
+    counter = iter(range(1, 10_000))
+
+    def factory(
+        loan_id: int, amount_minor: int, *, reference: str | None = "auto", **kwargs
+    ) -> int:
+        with app.app_context():
+            payment = record_payment(
+                loan_id=loan_id,
+                amount_minor=amount_minor,
+                currency=kwargs.pop("currency", "CNY"),
+                method=kwargs.pop("method", PaymentMethod.CARD),
+                received_at=kwargs.pop("received_at", PAID_AT),
+                external_reference=(
+                    f"pi_test{next(counter):06d}abcdef" if reference == "auto" else reference
+                ),
+                keep_surplus=True,
+                **kwargs,
+            )
+            db.session.commit()
+            return payment.id
+
+    return factory
+
+
+def install_receipt_templates(locale: str) -> None:
+    """The default payment_receipt texts for ``locale``."""
+    install_defaults(("payment_receipt",), locale, NOW)
+
+
+def pdf_text_and_fonts(pdf: bytes, tmp_path) -> tuple[str, str]:
+    """The text and the font list of a PDF, with poppler's pdftotext and pdffonts."""
+    import shutil
+    import subprocess
+
+    pdftotext, pdffonts = shutil.which("pdftotext"), shutil.which("pdffonts")
+    if not (pdftotext and pdffonts):
+        pytest.skip("poppler-utils (pdftotext, pdffonts) is not installed")
+    path = tmp_path / "receipt.pdf"
+    path.write_bytes(pdf)
+    text = subprocess.run(  # noqa: S603 - a fixed tool on our own file
+        [pdftotext, "-layout", str(path), "-"], capture_output=True, check=True, text=True
+    ).stdout
+    fonts = subprocess.run(  # noqa: S603
+        [pdffonts, str(path)], capture_output=True, check=True, text=True
+    ).stdout
+    return text, fonts
 
 
 @pytest.fixture
@@ -108,19 +217,64 @@ def ledger(app, fake_stripe, make_user, make_loan):
     return ids
 
 
+# The standard loan: 300,000 over 6 months from Jan 15, due on the 15th from Feb to Jul.
+# Installment 1: principal 50,000 + interest 6,000 + fee 3,000 = 59,000; then 55,000...
+DISBURSED = date(2026, 1, 15)
+FIRST_DUE = date(2026, 2, 15)
+SECOND_DUE = date(2026, 3, 15)
+FIRST_INSTALLMENT = 59_000
+SECOND_INSTALLMENT = 55_000
+LOAN_TOTAL = 300_000 + 3_000 + 6_000 + 5_000 + 4_000 + 3_000 + 2_000 + 1_000
+
+
+def morning(day: date) -> datetime:
+    """10:00 in Shanghai on ``day``: inside every rulebook's contact window."""
+    return datetime(day.year, day.month, day.day, 2, 0, tzinfo=UTC)
+
+
+def pay(loan_id: int, amount: int, now: datetime, reference: str | None = None):
+    """Book a processor payment and its effects in one transaction, as a webhook does."""
+    payment = record_payment(
+        loan_id=loan_id,
+        amount_minor=amount,
+        currency="CNY",
+        method=PaymentMethod.CARD,
+        received_at=now,
+        external_reference=reference,
+        keep_surplus=True,
+    )
+    result = effects.after_booking(payment, now=now)
+    db.session.commit()
+    return result
+
+
+@pytest.fixture
+def loan_in_collections(app, make_user, make_loan):
+    """A loan whose first installment is 5 days late on 20 Feb: the run opened its case."""
+
+    def factory(as_of: date = date(2026, 2, 20), locale: str = "en") -> tuple[int, int]:
+        borrower = make_user(locale=locale)
+        loan_id = make_loan(borrower.id, disbursed_on=DISBURSED)
+        with app.app_context():
+            run_collections(as_of, now=morning(as_of), contacts=False)
+        return borrower.id, loan_id
+
+    return factory
+
+
 # 14:00 in Shanghai on 20 October 2026: a loan disbursed on 15 June has four installments
 # overdue (15 July to 15 October) and the next one due on 15 November.
-NOW = datetime(2026, 10, 20, 6, 0, tzinfo=UTC)
-TODAY = date(2026, 10, 20)
+PAY_NOW = datetime(2026, 10, 20, 6, 0, tzinfo=UTC)
+PAY_TODAY = date(2026, 10, 20)
 
 
 @pytest.fixture
 def frozen(monkeypatch):
-    """The payment routes see NOW as the current time."""
+    """The payment journey's routes see PAY_NOW as the current time."""
     from portal.payments import routes
 
-    monkeypatch.setattr(routes, "utcnow", lambda: NOW)
-    return NOW
+    monkeypatch.setattr(routes, "utcnow", lambda: PAY_NOW)
+    return PAY_NOW
 
 
 @dataclass
@@ -169,7 +323,7 @@ def gateway(monkeypatch) -> RecordingGateway:
 
 @pytest.fixture
 def overdue_loan(make_user, make_loan):
-    """A borrower and their loan with four installments overdue on TODAY: (account, loan id)."""
+    """A borrower and their loan with four installments overdue on PAY_TODAY: (account, loan id)."""
     borrower = make_user()
     return borrower, make_loan(borrower.id)
 
@@ -182,38 +336,3 @@ SECOND_DUE = date(2026, 3, 15)
 FIRST_INSTALLMENT = 59_000
 SECOND_INSTALLMENT = 55_000
 LOAN_TOTAL = 300_000 + 3_000 + 6_000 + 5_000 + 4_000 + 3_000 + 2_000 + 1_000
-
-
-def morning(day: date) -> datetime:
-    """10:00 in Shanghai on ``day``: inside every rulebook's contact window."""
-    return datetime(day.year, day.month, day.day, 2, 0, tzinfo=UTC)
-
-
-def pay(loan_id: int, amount: int, now: datetime, reference: str | None = None):
-    """Book a processor payment and its effects in one transaction, as a webhook does."""
-    payment = record_payment(
-        loan_id=loan_id,
-        amount_minor=amount,
-        currency="CNY",
-        method=PaymentMethod.CARD,
-        received_at=now,
-        external_reference=reference,
-        keep_surplus=True,
-    )
-    result = effects.after_booking(payment, now=now)
-    db.session.commit()
-    return result
-
-
-@pytest.fixture
-def loan_in_collections(app, make_user, make_loan):
-    """A loan whose first installment is 5 days late on 20 Feb: the run opened its case."""
-
-    def factory(as_of: date = date(2026, 2, 20), locale: str = "en") -> tuple[int, int]:
-        borrower = make_user(locale=locale)
-        loan_id = make_loan(borrower.id, disbursed_on=DISBURSED)
-        with app.app_context():
-            run_collections(as_of, now=morning(as_of), contacts=False)
-        return borrower.id, loan_id
-
-    return factory

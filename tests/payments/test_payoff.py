@@ -10,7 +10,8 @@ from portal.payments.models import PaymentAttempt, PayOption, Provider
 from portal.payments.quotes import quote
 from portal.payments.sandbox_checkout import TEST_CARDS, intent_event
 from portal.payments.services import start_payment
-from tests.payments.conftest import NOW, TODAY
+from tests.payments.conftest import PAY_NOW as NOW
+from tests.payments.conftest import PAY_TODAY as TODAY
 
 
 def test_payoff_preview_settles_every_installment(app_ctx, overdue_loan):

@@ -11,7 +11,7 @@ from portal.extensions import db
 from portal.loans.models import Loan
 from portal.payments.models import PayOption
 from portal.payments.quotes import AmountRefused, NothingToPay, QuoteChanged, quote, read_amount
-from tests.payments.conftest import TODAY
+from tests.payments.conftest import PAY_TODAY as TODAY
 
 
 @pytest.fixture

@@ -12,7 +12,8 @@ from portal.payments.gateway.sandbox import SandboxGateway
 from portal.payments.models import PaymentAttempt, PayOption, ProcessorEvent, Provider
 from portal.payments.sandbox_checkout import CardRefused, card_verdict, intent_event
 from portal.payments.services import start_payment
-from tests.payments.conftest import NOW, TODAY
+from tests.payments.conftest import PAY_NOW as NOW
+from tests.payments.conftest import PAY_TODAY as TODAY
 
 
 @pytest.mark.parametrize(

@@ -24,7 +24,8 @@ from portal.payments.services import (
     mark_confirming,
     start_payment,
 )
-from tests.payments.conftest import NOW, TODAY
+from tests.payments.conftest import PAY_NOW as NOW
+from tests.payments.conftest import PAY_TODAY as TODAY
 
 
 def _start(borrower_id, loan_id, option=PayOption.OVERDUE, amount=221_000):

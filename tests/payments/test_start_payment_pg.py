@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from portal.extensions import db
 from portal.payments.models import PaymentAttempt, PayOption
 from portal.payments.services import start_payment
-from tests.payments.conftest import NOW, TODAY
+from tests.payments.conftest import PAY_NOW as NOW
+from tests.payments.conftest import PAY_TODAY as TODAY
 
 pytestmark = pytest.mark.postgres
 

@@ -16,7 +16,8 @@ from portal.payments.models import (
     Provider,
 )
 from portal.payments.services import start_payment
-from tests.payments.conftest import NOW, TODAY
+from tests.payments.conftest import PAY_NOW as NOW
+from tests.payments.conftest import PAY_TODAY as TODAY
 
 
 def _start(borrower_id, loan_id, amount=221_000, option=PayOption.OVERDUE):

@@ -19,6 +19,8 @@ from portal.collections.cases.display import borrower_time, since
 from portal.collections.cases.profile import case_view
 from portal.collections.cases.timeline import case_timeline
 from portal.messaging.purposes import PURPOSES
+from portal.payments.history import loan_payments
+from portal.payments.staff.forms import RefundForm
 from portal.timeutil import utcnow
 
 LEGAL_ENDPOINT = "collections_legal.request_form"
@@ -59,6 +61,9 @@ def case_page(case_id: int, submitted: dict[str, FlaskForm] | None = None, revea
         reveal_form=forms.RevealForm(formdata=None),
         revealed=revealed or {},
         legal_url=_legal_url(case_id),
+        payment_rows=loan_payments(view.case.loan_id),
+        refund_forms=RefundForm(formdata=None) if current_user.role is Role.ADMIN else None,
+        back=url_for("collections_cases.case", case_id=case_id),
         labels=labels,
         now=now,
         local=lambda value, fmt="short": borrower_time(value, timezone, fmt),

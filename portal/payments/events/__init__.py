@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from sqlalchemy import update
 
 from portal.extensions import db
+from portal.payments import refunds
 from portal.payments.events import disputes, intents
 from portal.payments.events.errors import EventNotReady, MalformedEvent
 from portal.payments.models import ProcessorEvent, Provider
@@ -35,6 +36,7 @@ HANDLERS: dict[str, Handler] = {
     "payment_intent.processing": intents.on_processing,
     "payment_intent.payment_failed": intents.on_payment_failed,
     "payment_intent.canceled": intents.on_canceled,
+    "charge.refunded": refunds.on_charge_refunded,
     "charge.dispute.created": disputes.on_dispute_created,
     "charge.dispute.closed": disputes.on_dispute_closed,
 }

@@ -26,6 +26,7 @@ from portal.payments.models import (
     PaymentIssue,
 )
 from portal.payments.payoff import apply_payoff_rebate
+from portal.payments.receipts import send_receipt
 
 BOOKED = "booked"
 ALREADY_BOOKED = "already_booked"
@@ -138,6 +139,7 @@ def on_succeeded(intent: Mapping, now: datetime) -> str:
     attempt.payment_id = payment.id
     attempt.failure_code = attempt.failure_message = None
     effects.after_booking(payment, now=now)
+    send_receipt(payment, now=now)
     return BOOKED
 
 

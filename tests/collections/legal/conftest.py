@@ -15,11 +15,9 @@ from portal.collections.legal.agency_notices import PLACED, RECALLED
 from portal.collections.models import CollectionCase, LegalRequest
 from portal.collections.run import run_collections
 from portal.extensions import db
-from portal.messaging.default_templates import INSTALL_CHANNELS, default_for
 from portal.messaging.dispatch import dispatch_due
-from portal.messaging.templates import latest_version, save_version
 from tests.conftest import Account, csrf_token, login
-from tests.messaging.conftest import NOON_SHANGHAI
+from tests.messaging.conftest import NOON_SHANGHAI, install_defaults
 
 NOW = NOON_SHANGHAI  # 10:00 in Shanghai on Saturday 2026-11-28
 TODAY = date(2026, 11, 28)
@@ -41,21 +39,10 @@ class OpenCase:
 
 
 def _install_templates(locale: str) -> None:
-    """The default texts of the purposes these tests send (all of them would take seconds)."""
-    for purpose in ("overdue_stage_1", "overdue_stage_2", "lawyer_letter", *AGENCY_NOTICES):
-        for channel in INSTALL_CHANNELS:
-            if latest_version(purpose, channel, locale) is None:
-                subject, body = default_for(purpose, channel, locale)
-                save_version(
-                    purpose_code=purpose,
-                    channel=channel,
-                    locale=locale,
-                    subject=subject,
-                    body_text=body,
-                    body_html=None,
-                    actor_id=None,
-                    now=NOW,
-                )
+    """The default texts of the purposes these tests send."""
+    install_defaults(
+        ("overdue_stage_1", "overdue_stage_2", "lawyer_letter", *AGENCY_NOTICES), locale, NOW
+    )
 
 
 def open_case(
