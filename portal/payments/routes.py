@@ -44,7 +44,9 @@ bp = Blueprint("payments", __name__)
 
 
 def receipt_url(attempt: PaymentAttempt) -> str:
-    """Where a paid attempt leads: its payment's receipt."""
+    """Where a paid attempt leads: its payment's receipt (the loan, if it has no payment)."""
+    if attempt.payment_id is None:
+        return url_for("loans.loan_detail", loan_id=attempt.loan_id)
     return url_for("payments_receipts.receipt", payment_id=attempt.payment_id)
 
 

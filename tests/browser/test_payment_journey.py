@@ -65,6 +65,9 @@ def test_pay_the_overdue_amount_from_the_notice_then_a_declined_card_books_nothi
     expect(page.get_by_test_id("state-paid")).to_be_visible()  # screen 3
     expect(page.get_by_test_id("state-paid")).to_contain_text("已支付")
     assert _payments(app) == paid_before + 1
+    page.get_by_role("link", name="查看收据").click()  # the receipt, with its PDF
+    expect(page.get_by_test_id("receipt-pdf")).to_be_visible()
+    expect(page.locator("main")).to_contain_text(overdue_text)
 
     page.goto(f"{live_server}/")
     expect(page.get_by_test_id("overdue-summary")).to_contain_text("暂无逾期")

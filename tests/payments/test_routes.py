@@ -262,7 +262,13 @@ def test_sandbox_4242_books_the_payment_through_the_event_processing(app, borrow
         assert attempt.status is AttemptStatus.SUCCEEDED
         [event] = db.session.scalars(select(ProcessorEvent)).all()
         assert (event.provider, event.type) == (Provider.SANDBOX, "payment_intent.succeeded")
-    assert client.get(f"/payments/{attempt_id}/status").get_json()["state"] == "paid"
+    status = client.get(f"/payments/{attempt_id}/status").get_json()
+    assert status["state"] == "paid"
+    with app.app_context():
+        payment_id = db.session.get(PaymentAttempt, attempt_id).payment_id
+    receipt = client.get(status["receipt_url"])
+    assert receipt.status_code == 200
+    assert status["receipt_url"].endswith(f"/{payment_id}")
     # Paying the paid attempt again (a second tab) books nothing more.
     _sandbox(client, attempt_id, "4242 4242 4242 4242")
     assert _payments_of(app, loan_id) == [221_000]
