@@ -6,7 +6,7 @@
   if (!box) return;
   const url = box.dataset.statusUrl;
   const finished = ["paid", "declined", "review", "canceled"];
-  const panelOf = { waiting: "processing", processing: "processing", paid: "paid", declined: "declined" };
+  const panelOf = { waiting: "waiting", processing: "processing", paid: "paid", declined: "declined" };
 
   function show(status) {
     box.dataset.state = status.state;

@@ -335,7 +335,10 @@ def test_the_returning_browser_books_nothing(app, borrower):
         f"/payments/{attempt_id}/processing?payment_intent=pi_x&redirect_status=succeeded"
     )
     assert page.status_code == 200
-    assert 'data-state="waiting"' in page.get_data(as_text=True)
+    html = page.get_data(as_text=True)
+    assert 'data-state="waiting"' in html
+    assert re.search(r'data-panel="waiting"\s*>', html)  # shown, not hidden
+    assert re.search(r'data-panel="paid"\s+hidden', html)
     assert _payments_of(app, loan_id) == []
 
 
