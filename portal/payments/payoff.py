@@ -22,7 +22,7 @@ from portal.loans.adjustments import waive
 from portal.loans.allocation import DEFAULT_WATERFALL
 from portal.loans.models import AdjustmentKind, Component, Installment, Loan
 from portal.loans.services import LoanPosition, loan_position
-from portal.payments.models import PaymentAttempt
+from portal.payments.models import PaymentAttempt, PayOption
 from portal.timeutil import local_today
 
 REBATE_REASON = _l("Paid off early: interest not yet earned is not charged.")
@@ -69,6 +69,10 @@ def apply_payoff_rebate(attempt: PaymentAttempt, *, now: datetime) -> int:
     local date at ``now``, if the attempt's amount then settles the loan. Returns what was
     waived (0 if the amount no longer settles it: the payment is then booked as it is).
     Flushes; runs in the booking's transaction."""
+    if attempt.option not in (PayOption.PAYOFF, PayOption.OTHER):
+        # What is overdue or the next installment never reaches past the next due date, so
+        # those amounts leave no later installment to drop interest from: no reads needed.
+        return 0
     loan = db.session.get(Loan, attempt.loan_id)
     borrower = db.session.scalar(select(User).where(User.id == attempt.borrower_id))
     if loan is None or borrower is None:
