@@ -15,6 +15,7 @@ from portal.collections.models import (
     LegalRequest,
     PromiseToPay,
 )
+from portal.loans.charges.models import ChargePolicy, LateCharge
 from portal.loans.models import (
     Installment,
     LedgerAdjustment,
@@ -44,6 +45,8 @@ from portal.payments.models import (
 )
 
 __all__ = [
+    "ChargePolicy",
+    "LateCharge",
     "Dispute",
     "PaymentAttempt",
     "PaymentIssue",

@@ -136,6 +136,8 @@ class CollectionCase(Model):
     overdue_principal: Mapped[int] = mapped_column(BigInteger, default=0)
     overdue_interest: Mapped[int] = mapped_column(BigInteger, default=0)
     overdue_fee: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Late fees and penalty interest overdue (portal.loans.charges): shown apart, in the total.
+    overdue_late_charge: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     currency: Mapped[str] = mapped_column(String(3))
     # Days past due as of the latest run, derived rather than stored: stored, it would change
     # for every open case every day, and the daily run would rewrite them all just to add one.
@@ -169,7 +171,12 @@ class CollectionCase(Model):
 
     @property
     def overdue_total(self) -> int:
-        return self.overdue_principal + self.overdue_interest + self.overdue_fee
+        return (
+            self.overdue_principal
+            + self.overdue_interest
+            + self.overdue_fee
+            + self.overdue_late_charge
+        )
 
 
 class CollectionPosition(Model):
@@ -191,6 +198,7 @@ class CollectionPosition(Model):
     overdue_principal: Mapped[int] = mapped_column(BigInteger)
     overdue_interest: Mapped[int] = mapped_column(BigInteger)
     overdue_fee: Mapped[int] = mapped_column(BigInteger)
+    overdue_late_charge: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class DelinquencySnapshot(Model):
