@@ -29,7 +29,8 @@ def stage_case(dpd, strategy: Strategy):
 
 
 def rebuild_positions(as_of: date, strategy: Strategy) -> None:
-    """Every active loan with an installment past due (after the grace period), by component."""
+    """Every active loan with an installment past due (after the grace period), by component
+    (late charges of those installments included)."""
     cutoff = as_of - timedelta(days=strategy.grace_days)
     unpaid = or_(
         Installment.principal_paid < Installment.principal_due,
@@ -46,6 +47,9 @@ def rebuild_positions(as_of: date, strategy: Strategy) -> None:
             func.sum(Installment.principal_due - Installment.principal_paid).label("principal"),
             func.sum(Installment.interest_due - Installment.interest_paid).label("interest"),
             func.sum(Installment.fee_due - Installment.fee_paid).label("fee"),
+            func.sum(Installment.late_charge_due - Installment.late_charge_paid).label(
+                "late_charge"
+            ),
         )
         .where(Installment.due_date < cutoff, unpaid, ~not_active)
         .group_by(Installment.loan_id)
@@ -65,6 +69,7 @@ def rebuild_positions(as_of: date, strategy: Strategy) -> None:
                 "overdue_principal",
                 "overdue_interest",
                 "overdue_fee",
+                "overdue_late_charge",
             ],
             select(
                 overdue.c.loan_id,
@@ -75,6 +80,7 @@ def rebuild_positions(as_of: date, strategy: Strategy) -> None:
                 overdue.c.principal,
                 overdue.c.interest,
                 overdue.c.fee,
+                overdue.c.late_charge,
             ),
         )
     )

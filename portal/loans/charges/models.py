@@ -76,14 +76,14 @@ class LateCharge(Model):
     __tablename__ = "late_charge"
     __table_args__ = (
         UniqueConstraint("installment_id", "kind", "accrued_on"),
-        CheckConstraint("amount_minor >= 0 AND amount_minor <= uncapped_minor", name="amount_range"),
+        CheckConstraint(
+            "amount_minor >= 0 AND amount_minor <= uncapped_minor", name="amount_range"
+        ),
         CheckConstraint("days >= 1", name="days_positive"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    installment_id: Mapped[int] = mapped_column(
-        ForeignKey("installment.id", ondelete="CASCADE")
-    )
+    installment_id: Mapped[int] = mapped_column(ForeignKey("installment.id", ondelete="CASCADE"))
     loan_id: Mapped[int] = mapped_column(ForeignKey("loan.id", ondelete="CASCADE"), index=True)
     kind: Mapped[ChargeKind] = mapped_column(enum_column(ChargeKind, "late_charge_kind"))
     accrued_on: Mapped[date] = mapped_column(Date, index=True)

@@ -1,0 +1,228 @@
+"""The daily accrual of late charges: set-based, idempotent, capped per loan.
+
+Called by the collections run (``portal.collections.run.charges``) for its as-of date, before
+positions are built, so that positions, cases and notices carry the day's late charges.
+
+Per product, with the policy in force, ONE ``INSERT ... SELECT`` adds ``late_charge`` rows:
+
+- a **late fee** for each unpaid installment past its due date plus the grace days that has
+  none yet (flat, or basis points of the installment's principal + interest + fee due);
+- **penalty interest** for each such installment, for the days since its last penalty row (or
+  since the grace period ended): days x floor(overdue principal x bps per day / 10,000). Days
+  skipped between runs are accrued when the run resumes; a rerun of a date finds 0 days.
+
+**The cap**: a loan's total cost (sum over its installments of interest + fee + late charge due,
+i.e. after waivers) never exceeds floor(principal x cap bps x days since disbursement /
+3,650,000). The loan's headroom is shared among that run's accruals oldest installment first
+(late fee before penalty) with a running window sum; what the cap cuts is kept as
+``uncapped_minor`` beside ``amount_minor``.
+
+Then ONE ``UPDATE`` posts: each installment accrued on that date gets ``late_charge_due`` = its
+accrued rows less its late-charge adjustments (waivers), an absolute figure, so reposting is
+harmless. Nothing accrues on an installment whose principal, interest and fee are paid, nor on
+a loan that is not active.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    Integer,
+    and_,
+    case,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    union_all,
+    update,
+)
+
+from portal.extensions import db
+from portal.loans.charges.models import ChargeKind, LateCharge, LateFeeKind
+from portal.loans.charges.services import Policy, current_policies
+from portal.loans.models import (
+    Component,
+    Installment,
+    LedgerAdjustment,
+    Loan,
+    LoanStatus,
+)
+from portal.sqlutil import days_since, rows_affected
+
+BPS = 10_000
+DAYS_IN_YEAR = 365
+NO_EARLIER_ROW = 1_000_000  # days: "no penalty row yet" loses to the days since grace ended
+
+
+def accrue_late_charges(as_of: date) -> int:
+    """Accrue and post every product's late charges for ``as_of``; the rows added.
+
+    Idempotent per date (a rerun adds nothing and changes nothing). Flushes; the caller commits.
+    """
+    added = 0
+    for policy in current_policies().values():
+        if policy.charges_anything:
+            added += _accrue(as_of, policy)
+    if added:
+        post_late_charges(as_of)
+    return added
+
+
+def _least(a, b):
+    return case((a < b, a), else_=b)
+
+
+def _candidates(as_of: date, policy: Policy):
+    """The accruals the policy asks for, uncapped: (installment, loan, due date, sequence,
+    kind, days, amount), late fees and penalties in one UNION ALL."""
+    i, lc = Installment, LateCharge
+    unpaid = or_(
+        i.principal_paid < i.principal_due,
+        i.interest_paid < i.interest_due,
+        i.fee_paid < i.fee_due,
+    )
+    eligible = and_(
+        i.due_date < as_of - timedelta(days=policy.grace_days),
+        unpaid,
+        exists().where(
+            Loan.id == i.loan_id,
+            Loan.product == policy.product,
+            Loan.status == LoanStatus.ACTIVE,
+        ),
+    )
+    selects = []
+    if policy.late_fee_kind is not LateFeeKind.NONE:
+        if policy.late_fee_kind is LateFeeKind.FLAT:
+            fee = literal(policy.late_fee_flat_minor, BigInteger)
+        else:
+            fee = (i.principal_due + i.interest_due + i.fee_due) * policy.late_fee_bps // BPS
+        selects.append(
+            select(
+                i.id.label("installment_id"),
+                i.loan_id.label("loan_id"),
+                i.due_date.label("due_date"),
+                i.sequence.label("sequence"),
+                literal(ChargeKind.LATE_FEE.value).label("kind"),
+                literal(1, Integer).label("days"),
+                fee.label("uncapped"),
+            ).where(
+                eligible,
+                ~exists().where(lc.installment_id == i.id, lc.kind == ChargeKind.LATE_FEE),
+            )
+        )
+    if policy.penalty_bps_per_day > 0:
+        last = (
+            select(func.max(lc.accrued_on))
+            .where(lc.installment_id == i.id, lc.kind == ChargeKind.PENALTY)
+            .scalar_subquery()
+        )
+        days = _least(
+            func.coalesce(days_since(as_of, last), NO_EARLIER_ROW),
+            days_since(as_of, i.due_date) - policy.grace_days,
+        )
+        per_day = (i.principal_due - i.principal_paid) * policy.penalty_bps_per_day // BPS
+        penalties = select(
+            i.id.label("installment_id"),
+            i.loan_id.label("loan_id"),
+            i.due_date.label("due_date"),
+            i.sequence.label("sequence"),
+            literal(ChargeKind.PENALTY.value).label("kind"),
+            days.label("days"),
+            (days * per_day).label("uncapped"),
+        ).where(eligible)
+        rows = penalties.subquery("penalty")
+        selects.append(select(rows).where(rows.c.days >= 1))
+    return selects
+
+
+def _accrue(as_of: date, policy: Policy) -> int:
+    selects = _candidates(as_of, policy)
+    candidate = (selects[0] if len(selects) == 1 else union_all(*selects)).subquery("candidate")
+    i = Installment
+    cost = (
+        select(
+            i.loan_id.label("loan_id"),
+            func.sum(i.interest_due + i.fee_due + i.late_charge_due).label("cost"),
+        )
+        .where(i.loan_id.in_(select(candidate.c.loan_id)))
+        .group_by(i.loan_id)
+        .subquery("cost")
+    )
+    cap = (
+        Loan.principal_minor
+        * policy.cap_annual_bps
+        * days_since(as_of, Loan.disbursed_on)
+        // (BPS * DAYS_IN_YEAR)
+    )
+    before = (
+        func.sum(candidate.c.uncapped).over(
+            partition_by=candidate.c.loan_id,
+            order_by=(candidate.c.due_date, candidate.c.sequence, candidate.c.kind),
+            rows=(None, 0),
+        )
+        - candidate.c.uncapped
+    )
+    shared = (
+        select(
+            candidate.c.installment_id,
+            candidate.c.loan_id,
+            candidate.c.kind,
+            candidate.c.days,
+            candidate.c.uncapped,
+            (cap - cost.c.cost - before).label("room"),
+        )
+        .join(cost, cost.c.loan_id == candidate.c.loan_id)
+        .join(Loan, Loan.id == candidate.c.loan_id)
+        .subquery("shared")
+    )
+    granted = case(
+        (shared.c.room <= 0, 0),
+        (shared.c.room >= shared.c.uncapped, shared.c.uncapped),
+        else_=shared.c.room,
+    )
+    result = db.session.execute(
+        insert(LateCharge).from_select(
+            [
+                "installment_id",
+                "loan_id",
+                "kind",
+                "accrued_on",
+                "days",
+                "uncapped_minor",
+                "amount_minor",
+                "policy_version",
+            ],
+            select(
+                shared.c.installment_id,
+                shared.c.loan_id,
+                shared.c.kind,
+                literal(as_of, Date),
+                shared.c.days,
+                shared.c.uncapped,
+                granted,
+                literal(policy.version, Integer),
+            ),
+        ).execution_options(preserve_rowcount=True)
+    )
+    return rows_affected(result)
+
+
+def post_late_charges(as_of: date) -> None:
+    """Set ``late_charge_due`` of each installment accrued on ``as_of`` from its ledger rows."""
+    i, lc, la = Installment, LateCharge, LedgerAdjustment
+    accrued = select(func.coalesce(func.sum(lc.amount_minor), 0)).where(lc.installment_id == i.id)
+    waived = select(func.coalesce(func.sum(la.amount_minor), 0)).where(
+        la.installment_id == i.id, la.component == Component.LATE_CHARGE
+    )
+    db.session.execute(
+        update(i)
+        .where(i.id.in_(select(lc.installment_id).where(lc.accrued_on == as_of)))
+        .values(late_charge_due=accrued.scalar_subquery() - waived.scalar_subquery())
+        .execution_options(synchronize_session=False)
+    )
