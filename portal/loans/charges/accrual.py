@@ -187,7 +187,8 @@ def _accrue(as_of: date, policy: Policy) -> int:
         else_=shared.c.room,
     )
     result = db.session.execute(
-        insert(LateCharge).from_select(
+        insert(LateCharge)
+        .from_select(
             [
                 "installment_id",
                 "loan_id",
@@ -208,7 +209,8 @@ def _accrue(as_of: date, policy: Policy) -> int:
                 granted,
                 literal(policy.version, Integer),
             ),
-        ).execution_options(preserve_rowcount=True)
+        )
+        .execution_options(preserve_rowcount=True)
     )
     return rows_affected(result)
 

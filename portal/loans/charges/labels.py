@@ -1,12 +1,12 @@
 """Words for the codes the charge policy page and the case page show: products, components,
-late-fee kinds and charge kinds. Lazily translated; unknown codes fall back to the code."""
+late-fee kinds, charge kinds and ledger adjustments. Lazily translated; unknown codes fall back to the code."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
 from portal.loans.charges.models import ChargeKind, LateFeeKind
-from portal.loans.models import Component, LoanProduct
+from portal.loans.models import AdjustmentKind, Component, LoanProduct
 
 PRODUCT_LABELS = {
     LoanProduct.WALLET_CASH.value: _l("Wallet cash advance"),
@@ -26,4 +26,8 @@ LATE_FEE_KIND_LABELS = {
 CHARGE_KIND_LABELS = {
     ChargeKind.LATE_FEE.value: _l("Late fee"),
     ChargeKind.PENALTY.value: _l("Penalty interest"),
+}
+ADJUSTMENT_KIND_LABELS = {
+    AdjustmentKind.WAIVER.value: _l("Waived"),
+    AdjustmentKind.PAYOFF_REBATE.value: _l("Payoff rebate"),
 }
