@@ -5,9 +5,9 @@ Kinds: ``transition`` (CaseTransition), ``message`` and ``call`` (Message; calls
 messages with an outcome) with the guard's decisions on them, ``refused_call`` (a call the guard
 refused: its decision, kept without a call), ``decision`` (any other guard decision that belongs
 to no message or call), ``callback`` (a callback scheduled, from the audit log), ``payment``,
-``adjustment`` (a waiver or rebate on the loan, with its reason), ``promise``, ``note``, ``assessment``, ``legal_request`` and ``legal_decision``. Messages are
-the borrower's on the case's loan and those tied to no loan; each kind keeps its newest
-``LIMIT`` events.
+``adjustment`` (a waiver or rebate on the loan, with its reason), ``promise``, ``note``,
+``assessment``, ``legal_request`` and ``legal_decision``. Messages are the borrower's on the
+case's loan and those tied to no loan; each kind keeps its newest ``LIMIT`` events.
 """
 
 from __future__ import annotations

@@ -6,8 +6,9 @@ positions are built, so that positions, cases and notices carry the day's late c
 Per product, with the policy in force, ONE ``INSERT ... SELECT`` adds ``late_charge`` rows:
 
 - a **late fee** for each unpaid installment past its due date plus the grace days that has
-  none yet (flat, or basis points of the installment's principal + interest + fee due);
-- **penalty interest** for each such installment, for the days since its last penalty row (or
+  none yet (``late_fee_on`` empty): flat, or basis points of the installment's principal +
+  interest + fee due;
+- **penalty interest** for each such installment, for the days since ``penalty_through`` (or
   since the grace period ended): days x floor(overdue principal x bps per day / 10,000). Days
   skipped between runs are accrued when the run resumes; a rerun of a date finds 0 days.
 
@@ -17,10 +18,12 @@ i.e. after waivers) never exceeds floor(principal x cap bps x days since disburs
 (late fee before penalty) with a running window sum; what the cap cuts is kept as
 ``uncapped_minor`` beside ``amount_minor``.
 
-Then ONE ``UPDATE`` posts: each installment accrued on that date gets ``late_charge_due`` = its
-accrued rows less its late-charge adjustments (waivers), an absolute figure, so reposting is
-harmless. Nothing accrues on an installment whose principal, interest and fee are paid, nor on
-a loan that is not active.
+Then ONE ``UPDATE ... FROM`` posts this run's rows: each installment's ``late_charge_due``
+grows by them, and its marks (``late_fee_on``, ``penalty_through``) record what is charged, so
+the next run starts from there without reading the ledger back.
+
+Nothing accrues on an installment whose principal, interest and fee are paid, nor on a loan that
+is not active.
 """
 
 from __future__ import annotations
@@ -46,14 +49,8 @@ from sqlalchemy import (
 from portal.extensions import db
 from portal.loans.charges.models import ChargeKind, LateCharge, LateFeeKind
 from portal.loans.charges.services import Policy, current_policies
-from portal.loans.models import (
-    Component,
-    Installment,
-    LedgerAdjustment,
-    Loan,
-    LoanStatus,
-)
-from portal.sqlutil import days_since, rows_affected
+from portal.loans.models import Installment, Loan, LoanStatus
+from portal.sqlutil import days_since, plan_for_bulk
 
 BPS = 10_000
 DAYS_IN_YEAR = 365
@@ -63,14 +60,19 @@ NO_EARLIER_ROW = 1_000_000  # days: "no penalty row yet" loses to the days since
 def accrue_late_charges(as_of: date) -> int:
     """Accrue and post every product's late charges for ``as_of``; the rows added.
 
-    Idempotent per date (a rerun adds nothing and changes nothing). Flushes; the caller commits.
+    Idempotent per date (a rerun adds nothing and changes nothing). Flushes; the caller commits
+    (the rows and their posting must commit together: the posting finds this run's rows as
+    those above the highest id before it).
     """
-    added = 0
+    plan_for_bulk(whole_table_join=True)
+    before = db.session.scalar(select(func.max(LateCharge.id))) or 0
     for policy in current_policies().values():
         if policy.charges_anything:
-            added += _accrue(as_of, policy)
+            _accrue(as_of, policy)
+    # Counted by id, not rowcount: SQLite reports none for an INSERT written after a WITH.
+    added = db.session.scalar(select(func.count()).where(LateCharge.id > before)) or 0
     if added:
-        post_late_charges(as_of)
+        _post(as_of, before)
     return added
 
 
@@ -80,8 +82,9 @@ def _least(a, b):
 
 def _candidates(as_of: date, policy: Policy):
     """The accruals the policy asks for, uncapped: (installment, loan, due date, sequence,
-    kind, days, amount), late fees and penalties in one UNION ALL."""
-    i, lc = Installment, LateCharge
+    kind, days, amount), late fees and penalties in one UNION ALL. One pass over installment:
+    its accrual marks say what was already charged, so no accrued row is read back."""
+    i = Installment
     unpaid = or_(
         i.principal_paid < i.principal_due,
         i.interest_paid < i.interest_due,
@@ -111,19 +114,11 @@ def _candidates(as_of: date, policy: Policy):
                 literal(ChargeKind.LATE_FEE.value).label("kind"),
                 literal(1, Integer).label("days"),
                 fee.label("uncapped"),
-            ).where(
-                eligible,
-                ~exists().where(lc.installment_id == i.id, lc.kind == ChargeKind.LATE_FEE),
-            )
+            ).where(eligible, i.late_fee_on.is_(None))
         )
     if policy.penalty_bps_per_day > 0:
-        last = (
-            select(func.max(lc.accrued_on))
-            .where(lc.installment_id == i.id, lc.kind == ChargeKind.PENALTY)
-            .scalar_subquery()
-        )
         days = _least(
-            func.coalesce(days_since(as_of, last), NO_EARLIER_ROW),
+            func.coalesce(days_since(as_of, i.penalty_through), NO_EARLIER_ROW),
             days_since(as_of, i.due_date) - policy.grace_days,
         )
         per_day = (i.principal_due - i.principal_paid) * policy.penalty_bps_per_day // BPS
@@ -134,16 +129,27 @@ def _candidates(as_of: date, policy: Policy):
             i.sequence.label("sequence"),
             literal(ChargeKind.PENALTY.value).label("kind"),
             days.label("days"),
-            (days * per_day).label("uncapped"),
+            per_day.label("per_day"),
         ).where(eligible)
         rows = penalties.subquery("penalty")
-        selects.append(select(rows).where(rows.c.days >= 1))
+        selects.append(
+            select(
+                rows.c.installment_id,
+                rows.c.loan_id,
+                rows.c.due_date,
+                rows.c.sequence,
+                rows.c.kind,
+                rows.c.days,
+                (rows.c.days * rows.c.per_day).label("uncapped"),
+            ).where(rows.c.days >= 1)
+        )
     return selects
 
 
-def _accrue(as_of: date, policy: Policy) -> int:
+def _accrue(as_of: date, policy: Policy) -> None:
     selects = _candidates(as_of, policy)
-    candidate = (selects[0] if len(selects) == 1 else union_all(*selects)).subquery("candidate")
+    # Referenced twice (the rows, and their loans for the cost): PostgreSQL computes it once.
+    candidate = (selects[0] if len(selects) == 1 else union_all(*selects)).cte("candidate")
     i = Installment
     cost = (
         select(
@@ -186,9 +192,8 @@ def _accrue(as_of: date, policy: Policy) -> int:
         (shared.c.room >= shared.c.uncapped, shared.c.uncapped),
         else_=shared.c.room,
     )
-    result = db.session.execute(
-        insert(LateCharge)
-        .from_select(
+    db.session.execute(
+        insert(LateCharge).from_select(
             [
                 "installment_id",
                 "loan_id",
@@ -210,21 +215,34 @@ def _accrue(as_of: date, policy: Policy) -> int:
                 literal(policy.version, Integer),
             ),
         )
-        .execution_options(preserve_rowcount=True)
     )
-    return rows_affected(result)
 
 
-def post_late_charges(as_of: date) -> None:
-    """Set ``late_charge_due`` of each installment accrued on ``as_of`` from its ledger rows."""
-    i, lc, la = Installment, LateCharge, LedgerAdjustment
-    accrued = select(func.coalesce(func.sum(lc.amount_minor), 0)).where(lc.installment_id == i.id)
-    waived = select(func.coalesce(func.sum(la.amount_minor), 0)).where(
-        la.installment_id == i.id, la.component == Component.LATE_CHARGE
+def _post(as_of: date, before: int) -> None:
+    """Add this run's rows (ids above ``before``) to their installments' ``late_charge_due``
+    and set the accrual marks, in ONE ``UPDATE ... FROM``."""
+    lc, i = LateCharge, Installment
+    is_fee = case((lc.kind == ChargeKind.LATE_FEE, 1), else_=0)
+    added = (
+        select(
+            lc.installment_id.label("installment_id"),
+            func.sum(lc.amount_minor).label("amount"),
+            func.max(is_fee).label("fee"),
+            func.min(is_fee).label("only_fee"),
+        )
+        .where(lc.id > before)
+        .group_by(lc.installment_id)
+        .subquery("added")
     )
     db.session.execute(
         update(i)
-        .where(i.id.in_(select(lc.installment_id).where(lc.accrued_on == as_of)))
-        .values(late_charge_due=accrued.scalar_subquery() - waived.scalar_subquery())
+        .where(i.id == added.c.installment_id)
+        .values(
+            late_charge_due=i.late_charge_due + added.c.amount,
+            late_fee_on=case((added.c.fee == 1, literal(as_of, Date)), else_=i.late_fee_on),
+            penalty_through=case(
+                (added.c.only_fee == 0, literal(as_of, Date)), else_=i.penalty_through
+            ),
+        )
         .execution_options(synchronize_session=False)
     )

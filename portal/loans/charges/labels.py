@@ -1,5 +1,5 @@
 """Words for the codes the charge policy page and the case page show: products, components,
-late-fee kinds, charge kinds and ledger adjustments. Lazily translated; unknown codes fall back to the code."""
+late-fee kinds, charge kinds and ledger adjustments. Lazily translated."""
 
 from __future__ import annotations
 

@@ -83,10 +83,13 @@ class LateCharge(Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    installment_id: Mapped[int] = mapped_column(ForeignKey("installment.id", ondelete="CASCADE"))
-    loan_id: Mapped[int] = mapped_column(ForeignKey("loan.id", ondelete="CASCADE"), index=True)
+    # No foreign keys: the accrual writes these rows from installment rows in the same
+    # statement, and checking each against installment and loan again costs seconds a day at
+    # a hundred thousand overdue installments (as for collection_position).
+    installment_id: Mapped[int] = mapped_column(Integer)
+    loan_id: Mapped[int] = mapped_column(Integer)
     kind: Mapped[ChargeKind] = mapped_column(enum_column(ChargeKind, "late_charge_kind"))
-    accrued_on: Mapped[date] = mapped_column(Date, index=True)
+    accrued_on: Mapped[date] = mapped_column(Date)
     days: Mapped[int] = mapped_column(Integer)  # penalty days covered (1 for a late fee)
     uncapped_minor: Mapped[int] = mapped_column(BigInteger)  # what the policy asked for
     amount_minor: Mapped[int] = mapped_column(BigInteger)  # what the cap let through
