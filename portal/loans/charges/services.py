@@ -162,7 +162,12 @@ def validate_policy(settings: dict) -> list[str]:
         errors.append(_("Choose how the late fee is computed."))
     flat, bps = settings.get("late_fee_flat_minor"), settings.get("late_fee_bps")
     if not _whole(flat, 0, MAX_FLAT_MINOR) or not _whole(bps, 0, MAX_BPS):
-        errors.append(_("The late fee must be a non-negative amount or percentage up to 100 %."))
+        errors.append(
+            _(
+                "The late fee must be a non-negative amount, or a rate of at most 10,000 "
+                "basis points."
+            )
+        )
     elif kind == LateFeeKind.FLAT.value and flat == 0:
         errors.append(_("A fixed late fee needs an amount above zero."))
     elif kind == LateFeeKind.PERCENT.value and bps == 0:
