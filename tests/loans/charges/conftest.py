@@ -79,3 +79,9 @@ def plain_loan(app, make_user):
             return loan.id
 
     return factory
+
+
+@pytest.fixture
+def borrower_id(make_user) -> int:
+    """A borrower for loans built inside the test."""
+    return make_user(Role.BORROWER).id
