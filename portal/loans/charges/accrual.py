@@ -29,9 +29,11 @@ is not active.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    ColumnElement,
     Date,
     Integer,
     and_,
@@ -80,7 +82,7 @@ def _least(a, b):
     return case((a < b, a), else_=b)
 
 
-def _candidates(as_of: date, policy: Policy):
+def _candidates(as_of: date, policy: Policy) -> list[Any]:
     """The accruals the policy asks for, uncapped: (installment, loan, due date, sequence,
     kind, days, amount), late fees and penalties in one UNION ALL. One pass over installment:
     its accrual marks say what was already charged, so no accrued row is read back."""
@@ -99,8 +101,9 @@ def _candidates(as_of: date, policy: Policy):
             Loan.status == LoanStatus.ACTIVE,
         ),
     )
-    selects = []
+    selects: list[Any] = []
     if policy.late_fee_kind is not LateFeeKind.NONE:
+        fee: ColumnElement[int]
         if policy.late_fee_kind is LateFeeKind.FLAT:
             fee = literal(policy.late_fee_flat_minor, BigInteger)
         else:
@@ -149,7 +152,8 @@ def _candidates(as_of: date, policy: Policy):
 def _accrue(as_of: date, policy: Policy) -> None:
     selects = _candidates(as_of, policy)
     # Referenced twice (the rows, and their loans for the cost): PostgreSQL computes it once.
-    candidate = (selects[0] if len(selects) == 1 else union_all(*selects)).cte("candidate")
+    source: Any = selects[0] if len(selects) == 1 else union_all(*selects)
+    candidate = source.cte("candidate")
     i = Installment
     cost = (
         select(
