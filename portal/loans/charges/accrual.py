@@ -36,7 +36,6 @@ from sqlalchemy import (
     ColumnElement,
     Date,
     Integer,
-    and_,
     case,
     exists,
     func,
@@ -84,67 +83,73 @@ def _least(a, b):
 
 def _candidates(as_of: date, policy: Policy) -> list[Any]:
     """The accruals the policy asks for, uncapped: (installment, loan, due date, sequence,
-    kind, days, amount), late fees and penalties in one UNION ALL. One pass over installment:
-    its accrual marks say what was already charged, so no accrued row is read back."""
+    kind, days, amount), late fees and penalties in one UNION ALL over ONE pass of installment
+    (a CTE read twice). The installment's accrual marks say what was already charged, so no
+    accrued row is read back."""
     i = Installment
     unpaid = or_(
         i.principal_paid < i.principal_due,
         i.interest_paid < i.interest_due,
         i.fee_paid < i.fee_due,
     )
-    eligible = and_(
-        i.due_date < as_of - timedelta(days=policy.grace_days),
-        unpaid,
-        exists().where(
-            Loan.id == i.loan_id,
-            Loan.product == policy.product,
-            Loan.status == LoanStatus.ACTIVE,
-        ),
+    fee: ColumnElement[int]
+    if policy.late_fee_kind is LateFeeKind.FLAT:
+        fee = literal(policy.late_fee_flat_minor, BigInteger)
+    else:
+        fee = (i.principal_due + i.interest_due + i.fee_due) * policy.late_fee_bps // BPS
+    days = _least(
+        func.coalesce(days_since(as_of, i.penalty_through), NO_EARLIER_ROW),
+        days_since(as_of, i.due_date) - policy.grace_days,
     )
-    selects: list[Any] = []
-    if policy.late_fee_kind is not LateFeeKind.NONE:
-        fee: ColumnElement[int]
-        if policy.late_fee_kind is LateFeeKind.FLAT:
-            fee = literal(policy.late_fee_flat_minor, BigInteger)
-        else:
-            fee = (i.principal_due + i.interest_due + i.fee_due) * policy.late_fee_bps // BPS
-        selects.append(
-            select(
-                i.id.label("installment_id"),
-                i.loan_id.label("loan_id"),
-                i.due_date.label("due_date"),
-                i.sequence.label("sequence"),
-                literal(ChargeKind.LATE_FEE.value).label("kind"),
-                literal(1, Integer).label("days"),
-                fee.label("uncapped"),
-            ).where(eligible, i.late_fee_on.is_(None))
-        )
-    if policy.penalty_bps_per_day > 0:
-        days = _least(
-            func.coalesce(days_since(as_of, i.penalty_through), NO_EARLIER_ROW),
-            days_since(as_of, i.due_date) - policy.grace_days,
-        )
-        per_day = (i.principal_due - i.principal_paid) * policy.penalty_bps_per_day // BPS
-        penalties = select(
+    overdue = (
+        select(
             i.id.label("installment_id"),
             i.loan_id.label("loan_id"),
             i.due_date.label("due_date"),
             i.sequence.label("sequence"),
-            literal(ChargeKind.PENALTY.value).label("kind"),
+            i.late_fee_on.label("late_fee_on"),
+            fee.label("fee"),
             days.label("days"),
-            per_day.label("per_day"),
-        ).where(eligible)
-        rows = penalties.subquery("penalty")
+            ((i.principal_due - i.principal_paid) * policy.penalty_bps_per_day // BPS).label(
+                "per_day"
+            ),
+        )
+        .where(
+            i.due_date < as_of - timedelta(days=policy.grace_days),
+            unpaid,
+            exists().where(
+                Loan.id == i.loan_id,
+                Loan.product == policy.product,
+                Loan.status == LoanStatus.ACTIVE,
+            ),
+        )
+        .cte("overdue")
+    )
+    o = overdue.c
+    selects: list[Any] = []
+    if policy.late_fee_kind is not LateFeeKind.NONE:
         selects.append(
             select(
-                rows.c.installment_id,
-                rows.c.loan_id,
-                rows.c.due_date,
-                rows.c.sequence,
-                rows.c.kind,
-                rows.c.days,
-                (rows.c.days * rows.c.per_day).label("uncapped"),
-            ).where(rows.c.days >= 1)
+                o.installment_id,
+                o.loan_id,
+                o.due_date,
+                o.sequence,
+                literal(ChargeKind.LATE_FEE.value).label("kind"),
+                literal(1, Integer).label("days"),
+                o.fee.label("uncapped"),
+            ).where(o.late_fee_on.is_(None))
+        )
+    if policy.penalty_bps_per_day > 0:
+        selects.append(
+            select(
+                o.installment_id,
+                o.loan_id,
+                o.due_date,
+                o.sequence,
+                literal(ChargeKind.PENALTY.value).label("kind"),
+                o.days,
+                (o.days * o.per_day).label("uncapped"),
+            ).where(o.days >= 1)
         )
     return selects
 
