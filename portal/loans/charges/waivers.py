@@ -11,7 +11,7 @@ from sqlalchemy import select
 from portal.collections.cases.access import Viewer, lock_open_case
 from portal.extensions import db
 from portal.loans.adjustments import AdjustmentRefused, waive
-from portal.loans.models import Component, Installment, LedgerAdjustment
+from portal.loans.models import Component, Installment, LedgerAdjustment, Loan
 
 
 def waive_case_late_charges(
@@ -32,6 +32,8 @@ def waive_case_late_charges(
     Flushes only.
     """
     case = lock_open_case(case_id, viewer)
+    # The loan row first, as a payment takes it (``waive`` takes it again): the two queue up.
+    db.session.execute(select(Loan.id).where(Loan.id == case.loan_id).with_for_update()).one()
     installments = db.session.scalars(
         select(Installment)
         .where(
@@ -39,7 +41,7 @@ def waive_case_late_charges(
             Installment.late_charge_due > Installment.late_charge_paid,
         )
         .order_by(Installment.due_date, Installment.sequence)
-        .with_for_update()
+        .execution_options(populate_existing=True)
     ).all()
     owed = sum(i.outstanding_of(Component.LATE_CHARGE) for i in installments)
     if amount_minor <= 0 or amount_minor > owed:
