@@ -10,6 +10,11 @@ on a generated portfolio of ``--loans`` loans (default 100,000; up to 1,000,000)
   stage moves, promises kept and broken: the steady-state run.
 - ``rerun``: the same day again, which must change nothing (the idempotency path).
 
+Late charges are accrued by the run (its first step, ``portal.loans.charges.accrual``) under a
+policy saved for every product before the first run: a 5 % late fee after 3 grace days and
+penalty interest of 5 bps a day, capped at 24 % a year; ``--no-late-charges`` keeps the default
+policy (which charges nothing), to compare.
+
 Contacts are NOT part of these figures (``contacts=False``): they are per-message work (render,
 guard, outbox) done in batches only for the cases due a contact that day; the messaging
 benchmark (bench/messaging_dispatch.py) measures that path.
@@ -97,7 +102,9 @@ from portal.collections.models import CaseStatus, CollectionCase, PromiseToPay
 from portal.collections.run import RunReport, run_collections
 from portal.dbtypes import UTCDateTime
 from portal.extensions import db
-from portal.loans.models import Installment, Loan, Payment
+from portal.loans.allocation import DEFAULT_WATERFALL
+from portal.loans.charges.models import ChargePolicy, LateFeeKind
+from portal.loans.models import Installment, Loan, LoanProduct, Payment
 from portal.loans.schedule import add_months
 
 AS_OF = date(2026, 11, 28)
@@ -155,6 +162,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add_database_option(parser)
     parser.add_argument(
         "--loans", type=count_option(100), default=100_000, help="loans to generate"
+    )
+    parser.add_argument(
+        "--no-late-charges",
+        dest="late_charges",
+        action="store_false",
+        help="run with the default charge policy (no late fee, no penalty interest)",
     )
     return parser.parse_args(argv)
 
@@ -576,10 +589,32 @@ def counts_by(column) -> dict[str, int]:
     return {str(value): number for value, number in rows}
 
 
-def measure(app: Flask) -> dict[str, Any]:
+def enable_late_charges() -> None:
+    """A charge policy for every product that charges both a late fee and penalty interest."""
+    for product in LoanProduct:
+        db.session.add(
+            ChargePolicy(
+                product=product,
+                version=1,
+                grace_days=3,
+                late_fee_kind=LateFeeKind.PERCENT,
+                late_fee_flat_minor=0,
+                late_fee_bps=500,
+                penalty_bps_per_day=5,
+                cap_annual_bps=2400,
+                waterfall=[component.value for component in DEFAULT_WATERFALL],
+                created_at=NOW,
+            )
+        )
+    db.session.commit()
+
+
+def measure(app: Flask, late_charges: bool) -> dict[str, Any]:
     """First run, the day after, and a rerun of that day; each against its baseline."""
     results: dict[str, Any] = {}
     with app.app_context():
+        if late_charges:
+            enable_late_charges()
         warm_up(AS_OF)
         report, seconds, traced = timed_run("first", AS_OF, NOW)
         # Before any baseline result is fetched: the process's peak through generation and
@@ -625,6 +660,7 @@ def summary(
         "cases_opened": report.cases_opened,
         "cases_cured": report.cases_cured,
         "transitions": report.transitions,
+        "late_charges_accrued": report.late_charges_accrued,
         "baseline_seconds": round(baseline, 3),
         "baseline_rows": rows,
         "ratio_run_to_baseline": ratio(seconds, baseline),
@@ -639,7 +675,7 @@ def benchmark(args: argparse.Namespace) -> int:
         try:
             generated = generate(app, args.loans)
             rss_generated = rss_mb()
-            results = measure(app)
+            results = measure(app, args.late_charges)
         finally:
             dispose(app)
     worst = max(results["first"]["seconds"], results["daily"]["seconds"])
@@ -649,7 +685,7 @@ def benchmark(args: argparse.Namespace) -> int:
     peak = rss_mb()
     result = (
         environment(url)
-        | {"benchmark": "collections_run", "contacts": False}
+        | {"benchmark": "collections_run", "contacts": False, "late_charges": args.late_charges}
         | generated
         | results
         | {

@@ -100,6 +100,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.collections.strategy.routes import bp as collections_strategy
     from portal.health import bp as health
     from portal.i18n import bp as i18n
+    from portal.loans.charges.routes import bp as loans_charges
     from portal.loans.routes import bp as loans
     from portal.messaging.emergency_contacts.routes import bp as messaging_emergency_contacts
     from portal.messaging.notices.routes import bp as messaging_notices
@@ -122,6 +123,7 @@ def _register_blueprints(app: Flask) -> None:
         health,
         i18n,
         loans,
+        loans_charges,
         staff,
         messaging_notices,
         messaging_preferences,

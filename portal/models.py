@@ -15,6 +15,7 @@ from portal.collections.models import (
     LegalRequest,
     PromiseToPay,
 )
+from portal.loans.charges.models import ChargePolicy, LateCharge
 from portal.loans.models import (
     Installment,
     LedgerAdjustment,
@@ -45,6 +46,8 @@ from portal.payments.models import (
 )
 
 __all__ = [
+    "ChargePolicy",
+    "LateCharge",
     "Dispute",
     "PaymentAttempt",
     "PaymentIssue",

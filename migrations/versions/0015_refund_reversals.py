@@ -2,7 +2,7 @@
 installment (refund_reversal).
 
 Revision ID: 0015
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-01 00:41:11.600743
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0015"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

@@ -24,6 +24,7 @@ from portal.collections.models import (
     PromiseStatus,
     Willingness,
 )
+from portal.loans.charges import labels as charge_labels
 from portal.messaging import labels as messaging_labels
 from portal.messaging.models import CallOutcome, HoldReason
 
@@ -31,6 +32,8 @@ label = messaging_labels.label  # one lookup for every table, collections' and m
 MESSAGE_STATUS_LABELS = messaging_labels.STATUS_LABELS
 CANCEL_REASON_LABELS = messaging_labels.CANCEL_REASON_LABELS
 RELATIONSHIP_LABELS = messaging_labels.RELATIONSHIP_LABELS
+COMPONENT_LABELS = charge_labels.COMPONENT_LABELS  # the loan's words, shown on the case
+ADJUSTMENT_KIND_LABELS = charge_labels.ADJUSTMENT_KIND_LABELS
 
 CASE_STATUS_LABELS = {
     CaseStatus.OPEN.value: _l("Open"),

@@ -22,6 +22,7 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from portal.dbtypes import UTCDateTime, enum_column
@@ -136,6 +137,8 @@ class CollectionCase(Model):
     overdue_principal: Mapped[int] = mapped_column(BigInteger, default=0)
     overdue_interest: Mapped[int] = mapped_column(BigInteger, default=0)
     overdue_fee: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Late fees and penalty interest overdue (portal.loans.charges): shown apart, in the total.
+    overdue_late_charge: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     currency: Mapped[str] = mapped_column(String(3))
     # Days past due as of the latest run, derived rather than stored: stored, it would change
     # for every open case every day, and the daily run would rewrite them all just to add one.
@@ -167,9 +170,15 @@ class CollectionCase(Model):
         back_populates="case", order_by="CaseTransition.id"
     )
 
-    @property
+    @hybrid_property
     def overdue_total(self) -> int:
-        return self.overdue_principal + self.overdue_interest + self.overdue_fee
+        """Everything overdue on the case's loan; in a query, the same sum in SQL."""
+        return (
+            self.overdue_principal
+            + self.overdue_interest
+            + self.overdue_fee
+            + self.overdue_late_charge
+        )
 
 
 class CollectionPosition(Model):
@@ -191,6 +200,7 @@ class CollectionPosition(Model):
     overdue_principal: Mapped[int] = mapped_column(BigInteger)
     overdue_interest: Mapped[int] = mapped_column(BigInteger)
     overdue_fee: Mapped[int] = mapped_column(BigInteger)
+    overdue_late_charge: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class DelinquencySnapshot(Model):

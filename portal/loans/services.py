@@ -12,7 +12,8 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from portal.domain import DomainError, NotFound
 from portal.extensions import db
-from portal.loans.allocation import DEFAULT_WATERFALL, Allocation, allocate
+from portal.loans.allocation import Allocation, allocate
+from portal.loans.charges.services import waterfall_of
 from portal.loans.models import (
     Component,
     Installment,
@@ -91,10 +92,11 @@ def record_payment(
     method: PaymentMethod,
     received_at: datetime,
     external_reference: str | None = None,
-    waterfall: Sequence[Component] = DEFAULT_WATERFALL,
+    waterfall: Sequence[Component] | None = None,
     keep_surplus: bool = False,
 ) -> Payment:
-    """Book a payment and allocate it through ``waterfall``, oldest installment first.
+    """Book a payment and allocate it through ``waterfall`` (None: the loan product's charge
+    policy's), oldest installment first.
 
     Idempotent on ``external_reference``: the same processor payment books once, and a repeat
     returns the first booking. The loan row is locked (``FOR UPDATE``) so two payments to one
@@ -134,7 +136,11 @@ def record_payment(
         if currency != loan.currency:
             raise CurrencyMismatch()
     # A payment in another currency is not the loan's money: it is all credit, never allocated.
-    allocation = allocate(installments, amount_minor if currency == loan.currency else 0, waterfall)
+    allocation = allocate(
+        installments,
+        amount_minor if currency == loan.currency else 0,
+        waterfall or waterfall_of(loan.product),
+    )
     surplus = allocation.unallocated_minor + (0 if currency == loan.currency else amount_minor)
     if surplus and not keep_surplus:
         raise PaymentExceedsBalance()
@@ -163,9 +169,12 @@ def record_payment(
     return payment
 
 
-def preview_allocation(loan: Loan, amount_minor: int) -> Allocation:
-    """How ``amount_minor`` would be allocated on ``loan`` now: what ``record_payment`` books."""
-    return allocate(loan.installments, amount_minor, DEFAULT_WATERFALL)
+def preview_allocation(
+    loan: Loan, amount_minor: int, waterfall: Sequence[Component] | None = None
+) -> Allocation:
+    """How ``amount_minor`` would be allocated on ``loan`` now: what ``record_payment`` books
+    (``waterfall`` None: the loan product's charge policy's)."""
+    return allocate(loan.installments, amount_minor, waterfall or waterfall_of(loan.product))
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ DEBT_VARIABLES = frozenset(
         "principal_overdue",
         "interest_overdue",
         "fees_overdue",
+        "late_charges_overdue",
         "days_past_due",
         "due_date",
         "due_dates",
@@ -59,6 +60,9 @@ _OVERDUE = (
     "fees_overdue",
     "due_dates",
 )
+# Late charges (portal.loans.charges): the formatted amount, or empty when there are none, so a
+# template can mention them only where they are non-zero ({% if late_charges_overdue %}).
+_OVERDUE_OPTIONAL = ("pay_url", "plans_url", "late_charges_overdue")
 
 PURPOSES: dict[str, Purpose] = {
     p.code: p
@@ -82,21 +86,21 @@ PURPOSES: dict[str, Purpose] = {
             _l("Overdue notice, stage 1"),
             ContactKind.COLLECTION,
             _OVERDUE,
-            ("pay_url", "plans_url"),
+            _OVERDUE_OPTIONAL,
         ),
         _p(
             "overdue_stage_2",
             _l("Overdue notice, stage 2"),
             ContactKind.COLLECTION,
             _OVERDUE,
-            ("pay_url", "plans_url"),
+            _OVERDUE_OPTIONAL,
         ),
         _p(
             "overdue_stage_3",
             _l("Overdue notice, stage 3"),
             ContactKind.COLLECTION,
             _OVERDUE,
-            ("pay_url", "plans_url"),
+            _OVERDUE_OPTIONAL,
         ),
         _p(
             "lawyer_letter",

@@ -34,6 +34,7 @@ AGENCY_NAMES = {"zh_CN": "诚信资产管理有限公司", "en": "Prudent Recove
 PRINCIPAL_OVERDUE = 200_000
 INTEREST_OVERDUE = 8_000
 FEES_OVERDUE = 3_000
+LATE_CHARGES_OVERDUE = 1_500
 AMOUNT_DUE = 105_500
 AMOUNT_PAID = 50_000
 OUTSTANDING = 420_000
@@ -86,10 +87,13 @@ def sample_variables(purpose_code: str, locale: str, *, now: datetime) -> dict[s
         "plans_url": url + "/loans/1#plans",
         "loan_reference": "LN-DEMO-0001",
         "amount_due": money(AMOUNT_DUE),
-        "amount_overdue": money(PRINCIPAL_OVERDUE + INTEREST_OVERDUE + FEES_OVERDUE),
+        "amount_overdue": money(
+            PRINCIPAL_OVERDUE + INTEREST_OVERDUE + FEES_OVERDUE + LATE_CHARGES_OVERDUE
+        ),
         "principal_overdue": money(PRINCIPAL_OVERDUE),
         "interest_overdue": money(INTEREST_OVERDUE),
         "fees_overdue": money(FEES_OVERDUE),
+        "late_charges_overdue": money(LATE_CHARGES_OVERDUE),
         "days_past_due": str(DAYS_PAST_DUE),
         "due_date": day(3),
         "days_until_due": "3",

@@ -1,5 +1,6 @@
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import func, select
 
 from portal.auth.models import Channel
@@ -95,6 +96,7 @@ def test_chinese_overdue_email_renders_the_amounts(app_ctx):
             "principal_overdue": "¥1,000.00",
             "interest_overdue": "¥56.50",
             "fees_overdue": "¥30.00",
+            "late_charges_overdue": "",
             "due_dates": "2026-11-16",
             "pay_url": "https://settle.example.cn/pay",
             "plans_url": "https://settle.example.cn/plans",
@@ -115,3 +117,32 @@ def test_chinese_overdue_email_renders_the_amounts(app_ctx):
         assert value in rendered.body_text
     assert rendered.subject == "逾期还款提醒"
     assert "{{" not in rendered.subject + rendered.body_text
+    assert "逾期费用" not in rendered.body_text  # no late charges: not mentioned
+
+
+@pytest.mark.parametrize(
+    ("locale", "words"),
+    [("zh_CN", "逾期费用（滞纳金、罚息）：¥15.00"), ("en", "Late charges: ¥15.00")],
+)
+def test_overdue_defaults_mention_late_charges_when_there_are_some(app_ctx, locale, words):
+    """Every overdue default (email and SMS) names the late charges when they are not zero."""
+    install_default_templates(now=NOW)
+    for purpose in ("overdue_stage_1", "overdue_stage_2", "overdue_stage_3"):
+        variables = {
+            "borrower_name": "Li",
+            "portal_url": "https://settle.example.cn",
+            "loan_reference": "LN-00042",
+            "days_past_due": "12",
+            "amount_overdue": "¥1,101.50",
+            "principal_overdue": "¥1,000.00",
+            "interest_overdue": "¥56.50",
+            "fees_overdue": "¥30.00",
+            "late_charges_overdue": "¥15.00",
+            "due_dates": "2026-11-16",
+            "pay_url": "https://settle.example.cn/pay",
+            "plans_url": "https://settle.example.cn/plans",
+        }
+        email = render(latest_version(purpose, Channel.EMAIL, locale), variables)
+        sms = render(latest_version(purpose, Channel.SMS, locale), variables)
+        assert words in email.body_text
+        assert "¥15.00" in sms.body_text

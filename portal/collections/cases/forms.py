@@ -32,6 +32,7 @@ from portal.collections.labels import (
     WILLINGNESS_LABELS,
 )
 from portal.forms import WholeNumberField, choices, keep_text, sane_date, strip
+from portal.loans.charges.forms import WaiverForm
 from portal.messaging.models import CallOutcome
 from portal.messaging.purposes import PURPOSES
 from portal.money import InvalidAmount, parse_amount
@@ -171,4 +172,5 @@ ACTION_FORMS: dict[str, type[FlaskForm]] = {
     "callback": CallbackForm,
     "assessment": AssessmentForm,
     "emergency": EmergencyMessageForm,
+    "waiver": WaiverForm,  # posted to loans_charges.waive
 }

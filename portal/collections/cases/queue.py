@@ -81,7 +81,7 @@ def _queue_query(viewer: Viewer, now: datetime, today: date, collector: Collecto
         (and_(c.callback_at.is_not(None), c.callback_at <= now), CALLBACK_DUE),
         else_=BY_AMOUNT,
     )
-    overdue = c.overdue_principal + c.overdue_interest + c.overdue_fee
+    overdue = c.overdue_total
     last_contact = last_contact_at(c.borrower_id)
     query = (
         select(

@@ -95,6 +95,7 @@ def _take_figures(case: CollectionCase, position: Row) -> None:
     case.overdue_principal = values["overdue_principal"]
     case.overdue_interest = values["overdue_interest"]
     case.overdue_fee = values["overdue_fee"]
+    case.overdue_late_charge = values["overdue_late_charge"]
 
 
 def _cure(case: CollectionCase, as_of: date, now: datetime) -> None:
@@ -107,6 +108,7 @@ def _cure(case: CollectionCase, as_of: date, now: datetime) -> None:
     case.closed_on = as_of
     case.close_reason = reason
     case.overdue_principal = case.overdue_interest = case.overdue_fee = 0
+    case.overdue_late_charge = 0
     db.session.add(
         CaseTransition(
             case_id=case.id,

@@ -5,9 +5,9 @@ Kinds: ``transition`` (CaseTransition), ``message`` and ``call`` (Message; calls
 messages with an outcome) with the guard's decisions on them, ``refused_call`` (a call the guard
 refused: its decision, kept without a call), ``decision`` (any other guard decision that belongs
 to no message or call), ``callback`` (a callback scheduled, from the audit log), ``payment``,
-``promise``, ``note``, ``assessment``, ``legal_request`` and ``legal_decision``. Messages are
-the borrower's on the case's loan and those tied to no loan; each kind keeps its newest
-``LIMIT`` events.
+``adjustment`` (a waiver or rebate on the loan, with its reason), ``promise``, ``note``,
+``assessment``, ``legal_request`` and ``legal_decision``. Messages are the borrower's on the
+case's loan and those tied to no loan; each kind keeps its newest ``LIMIT`` events.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from portal.collections.models import (
     PromiseToPay,
 )
 from portal.extensions import db
-from portal.loans.models import Payment
+from portal.loans.models import LedgerAdjustment, Payment
 from portal.messaging.models import ContactDecisionRecord, Message
 
 LIMIT = 500
@@ -39,6 +39,7 @@ LIMIT = 500
 _RANK = {
     "transition": 0,
     "payment": 1,
+    "adjustment": 1,
     "decision": 2,
     "refused_call": 2,
     "call": 3,
@@ -79,7 +80,7 @@ def _messages_of(case: CollectionCase):
 
 
 def case_timeline(case: CollectionCase) -> list[TimelineEntry]:
-    """Every event of the case, newest first. Ten queries, whatever the number of events."""
+    """Every event of the case, newest first. Eleven queries, whatever the number of events."""
     entries = _transitions(case)
     by_id, calls = _messages(case, entries)
     _decisions(case, entries, by_id, calls)
@@ -171,13 +172,22 @@ def _kind_of(decision: ContactDecisionRecord) -> str:
 
 
 def _records(case: CollectionCase, entries: list[TimelineEntry]) -> None:
-    """Payments, promises, notes and assessments: one query each."""
+    """Payments, adjustments, promises, notes and assessments: one query each."""
     author = aliased(User)
     _collect(
         entries,
         "payment",
         select(Payment).where(Payment.loan_id == case.loan_id).order_by(Payment.id.desc()),
         lambda p: p.received_at,
+    )
+    _collect(
+        entries,
+        "adjustment",
+        select(LedgerAdjustment, author.name)
+        .outerjoin(author, author.id == LedgerAdjustment.actor_id)
+        .where(LedgerAdjustment.loan_id == case.loan_id)
+        .order_by(LedgerAdjustment.id.desc()),
+        lambda a: a.created_at,
     )
     for kind, model, by, when in (
         ("promise", PromiseToPay, PromiseToPay.created_by, lambda p: p.made_at),

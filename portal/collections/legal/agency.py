@@ -184,6 +184,7 @@ def export_header() -> list[str]:
         _("Principal overdue"),
         _("Interest overdue"),
         _("Fees overdue"),
+        _("Late charges overdue"),
         _("Total overdue"),
         _("Currency"),
         _("Days past due"),
@@ -224,6 +225,7 @@ def active_placement_rows(batch_size: int = EXPORT_BATCH) -> Iterator[list]:
                         case.overdue_principal,
                         case.overdue_interest,
                         case.overdue_fee,
+                        case.overdue_late_charge,
                         case.overdue_total,
                     )
                 ),

@@ -36,7 +36,9 @@ SORTS = ("dpd", "amount")
 Borrower = aliased(User, name="borrower")
 Collector = aliased(User, name="collector")
 _case = CollectionCase
-OVERDUE_TOTAL = _case.overdue_principal + _case.overdue_interest + _case.overdue_fee
+OVERDUE_TOTAL = (
+    _case.overdue_principal + _case.overdue_interest + _case.overdue_fee + _case.overdue_late_charge
+)
 
 
 @dataclass(frozen=True)
@@ -65,10 +67,11 @@ class CurrencyTotal:
     principal: int
     interest: int
     fee: int
+    late_charge: int = 0
 
     @property
     def total(self) -> int:
-        return self.principal + self.interest + self.fee
+        return self.principal + self.interest + self.fee + self.late_charge
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,7 @@ ROW_COLUMNS = (
     _case.overdue_principal,
     _case.overdue_interest,
     _case.overdue_fee,
+    _case.overdue_late_charge,
     OVERDUE_TOTAL.label("overdue_total"),
     _case.currency,
     _case.stage,
@@ -146,12 +150,13 @@ def overdue_totals(filters: OverdueFilters, visible: ColumnElement[bool]) -> lis
                 func.coalesce(func.sum(_case.overdue_principal), 0),
                 func.coalesce(func.sum(_case.overdue_interest), 0),
                 func.coalesce(func.sum(_case.overdue_fee), 0),
+                func.coalesce(func.sum(_case.overdue_late_charge), 0),
             ).group_by(_case.currency),
             filters,
             visible,
         ).order_by(_case.currency)
     ).all()
-    return [CurrencyTotal(r[0], r[1], int(r[2]), int(r[3]), int(r[4])) for r in rows]
+    return [CurrencyTotal(r[0], r[1], int(r[2]), int(r[3]), int(r[4]), int(r[5])) for r in rows]
 
 
 def overdue_page(
@@ -230,6 +235,7 @@ def csv_header() -> list[str]:
         _("Principal overdue"),
         _("Interest overdue"),
         _("Fees overdue"),
+        _("Late charges overdue"),
         _("Total overdue"),
         _("Currency"),
         _("Stage"),
@@ -248,6 +254,7 @@ def _csv_row(row, decimals: _Decimals) -> list:
         decimals(row.overdue_principal, row.currency),
         decimals(row.overdue_interest, row.currency),
         decimals(row.overdue_fee, row.currency),
+        decimals(row.overdue_late_charge, row.currency),
         decimals(row.overdue_total, row.currency),
         row.currency,
         stage_label(row.stage),

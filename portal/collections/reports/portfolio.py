@@ -197,7 +197,7 @@ def _open_cases(totals: _Totals, buckets: dict[str, BucketRow], now: datetime) -
             c.stage,
             c.currency,
             func.count(c.id),
-            func.sum(c.overdue_principal + c.overdue_interest + c.overdue_fee),
+            func.sum(c.overdue_total),
             func.sum(case((contacted, 1), else_=0)),
         )
         .where(c.status == CaseStatus.OPEN)

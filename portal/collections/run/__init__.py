@@ -8,7 +8,8 @@ Idempotent: a second run for the same date changes nothing and queues nothing. S
 twice: the ``collection_run`` row for the date is the lock; a second run exits with RunInProgress.
 Commits after each step (a crash leaves a consistent, re-runnable state).
 
-The steps, in order, each in its own module: ``lock`` (claim the date), ``positions``,
+The steps, in order, each in its own module: ``lock`` (claim the date), ``charges`` (late
+charges accrued, ``portal.loans.charges.accrual``), ``positions``,
 ``cases`` (open), ``cures``, ``snapshots`` (refresh figures, month-end buckets), ``stages``,
 ``promises``, ``assignment``, then ``portal.collections.contacts`` (today only).
 """
@@ -24,6 +25,7 @@ from sqlalchemy import func, select
 from portal.collections.run import (
     assignment,
     cases,
+    charges,
     cures,
     lock,
     positions,
@@ -50,6 +52,7 @@ class RunReport:
     contacts_queued: int = 0
     contacts_deferred: int = 0
     contacts_blocked: int = 0
+    late_charges_accrued: int = 0
     seconds: float = 0.0
 
 
@@ -71,6 +74,7 @@ def run_collections(as_of: date, *, now: datetime, contacts: bool = True) -> Run
             )
             or 0
         )
+        report.late_charges_accrued = charges.accrue_charges(as_of)
         positions.rebuild_positions(as_of, strategy)
         report.cases_opened = cases.open_cases(as_of, strategy, now)
         report.cases_cured = cures.cure_cases(as_of, now)

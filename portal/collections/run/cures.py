@@ -60,6 +60,7 @@ def cure_cases(as_of: date, now: datetime) -> int:
             overdue_principal=0,
             overdue_interest=0,
             overdue_fee=0,
+            overdue_late_charge=0,
         )
         .returning(c.id, c.stage, c.close_reason)
     )

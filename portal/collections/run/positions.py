@@ -37,13 +37,15 @@ POSITION_COLUMNS = (
     "overdue_principal",
     "overdue_interest",
     "overdue_fee",
+    "overdue_late_charge",
 )
 
 
 def overdue_positions(as_of: date, strategy: Strategy, loan_id: int | None = None) -> Select:
     """The positions of overdue active loans on ``as_of`` (all, or one loan), as SELECT rows
     in ``POSITION_COLUMNS`` order: the one definition of "overdue" for the run and for the
-    refresh after a payment (installments past due after the grace period, by component)."""
+    refresh after a payment (installments past due after the grace period, by component,
+    late charges of those installments included)."""
     cutoff = as_of - timedelta(days=strategy.grace_days)
     unpaid = or_(
         Installment.principal_paid < Installment.principal_due,
@@ -59,6 +61,7 @@ def overdue_positions(as_of: date, strategy: Strategy, loan_id: int | None = Non
         func.sum(Installment.principal_due - Installment.principal_paid).label("principal"),
         func.sum(Installment.interest_due - Installment.interest_paid).label("interest"),
         func.sum(Installment.fee_due - Installment.fee_paid).label("fee"),
+        func.sum(Installment.late_charge_due - Installment.late_charge_paid).label("late_charge"),
     ).where(Installment.due_date < cutoff, unpaid, ~not_active)
     if loan_id is not None:
         overdue = overdue.where(Installment.loan_id == loan_id)
@@ -73,11 +76,13 @@ def overdue_positions(as_of: date, strategy: Strategy, loan_id: int | None = Non
         per_loan.c.principal,
         per_loan.c.interest,
         per_loan.c.fee,
+        per_loan.c.late_charge,
     )
 
 
 def rebuild_positions(as_of: date, strategy: Strategy) -> None:
-    """Every active loan with an installment past due (after the grace period), by component."""
+    """Every active loan with an installment past due (after the grace period), by component
+    (late charges of those installments included)."""
     empty_table(CollectionPosition)
     plan_for_bulk()
     db.session.execute(

@@ -30,6 +30,7 @@ def refresh_snapshots(as_of: date) -> None:
         c.overdue_principal != p.overdue_principal,
         c.overdue_interest != p.overdue_interest,
         c.overdue_fee != p.overdue_fee,
+        c.overdue_late_charge != p.overdue_late_charge,
     )
     db.session.execute(
         update(c)
@@ -40,6 +41,7 @@ def refresh_snapshots(as_of: date) -> None:
             overdue_principal=p.overdue_principal,
             overdue_interest=p.overdue_interest,
             overdue_fee=p.overdue_fee,
+            overdue_late_charge=p.overdue_late_charge,
         )
         .execution_options(synchronize_session=False)
     )
@@ -53,7 +55,10 @@ def refresh_snapshots(as_of: date) -> None:
                     p.loan_id,
                     p.bucket,
                     p.days_past_due,
-                    p.overdue_principal + p.overdue_interest + p.overdue_fee,
+                    p.overdue_principal
+                    + p.overdue_interest
+                    + p.overdue_fee
+                    + p.overdue_late_charge,
                     Loan.currency,
                 ).join(Loan, Loan.id == p.loan_id),
             )

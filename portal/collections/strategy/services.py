@@ -37,6 +37,7 @@ OVERDUE_NOTICE_VARIABLES = frozenset(
         "principal_overdue",
         "interest_overdue",
         "fees_overdue",
+        "late_charges_overdue",
         "due_dates",
         "pay_url",
         "plans_url",

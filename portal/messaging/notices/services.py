@@ -98,6 +98,8 @@ def send_overdue_notice(
         i.due_date for i in loan.installments if i.outstanding > 0 and i.due_date < today
     ]
 
+    late_charges = position.overdue_by_component[Component.LATE_CHARGE]
+
     def variables(locale: str) -> dict[str, str]:
         def money(amount: int) -> str:
             return format_money(amount, loan.currency, locale)
@@ -109,6 +111,7 @@ def send_overdue_notice(
             "principal_overdue": money(position.overdue_by_component[Component.PRINCIPAL]),
             "interest_overdue": money(position.overdue_by_component[Component.INTEREST]),
             "fees_overdue": money(position.overdue_by_component[Component.FEE]),
+            "late_charges_overdue": money(late_charges) if late_charges else "",
             "due_dates": ", ".join(format_date(d, "medium", locale=locale) for d in overdue_dates),
             "pay_url": f"{base}/loans/{loan.id}/pay",
             "plans_url": f"{base}/loans/{loan.id}/plans",

@@ -172,6 +172,7 @@ def test_export_lists_active_placements_with_amounts(app, make_user, make_loan):
         "Principal overdue",
         "Interest overdue",
         "Fees overdue",
+        "Late charges overdue",
         "Total overdue",
         "Currency",
         "Days past due",

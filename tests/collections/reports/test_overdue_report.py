@@ -56,6 +56,7 @@ def add_case(app, make_user, make_loan):
         principal: int = 10_000,
         interest: int = 0,
         fee: int = 0,
+        late_charge: int = 0,
         currency: str = "CNY",
         assigned_to: int | None = None,
         name: str = "Bea Borrower",
@@ -81,6 +82,7 @@ def add_case(app, make_user, make_loan):
                     overdue_principal=principal,
                     overdue_interest=interest,
                     overdue_fee=fee,
+                    overdue_late_charge=late_charge,
                     currency=currency,
                     strategy_version=0,
                     assigned_to=assigned_to,
@@ -319,6 +321,7 @@ def test_csv_holds_the_filtered_rows_with_exact_decimal_amounts(staff, collector
         principal=123_450,
         interest=1_005,
         fee=3_000,
+        late_charge=250,
         assigned_to=collector.id,
         name="Chen Wei",
         last_contact_at=CONTACTED,
@@ -340,6 +343,7 @@ def test_csv_holds_the_filtered_rows_with_exact_decimal_amounts(staff, collector
         "Principal overdue",
         "Interest overdue",
         "Fees overdue",
+        "Late charges overdue",
         "Total overdue",
         "Currency",
         "Stage",
@@ -356,7 +360,8 @@ def test_csv_holds_the_filtered_rows_with_exact_decimal_amounts(staff, collector
         "1234.50",
         "10.05",
         "30.00",
-        "1274.55",
+        "2.50",
+        "1277.05",
         "CNY",
         "3 · Follow-up",
         "Cora Collector",
@@ -370,7 +375,7 @@ def test_csv_amounts_follow_the_currency_exponent(staff, add_case):
     add_case(dpd=7, principal=1_500, currency="JPY")
     add_case(dpd=6, principal=5)
     rows = _csv(staff.get(CSV_URL))[1:]
-    assert [(r[5], r[6], r[8], r[9]) for r in rows] == [
+    assert [(r[5], r[6], r[9], r[10]) for r in rows] == [
         ("1500", "0", "1500", "JPY"),
         ("0.05", "0.00", "0.05", "CNY"),
     ]
