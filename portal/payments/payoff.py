@@ -10,6 +10,7 @@ the same thing.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,7 +20,6 @@ from sqlalchemy import select
 from portal.auth.models import User
 from portal.extensions import db
 from portal.loans.adjustments import waive
-from portal.loans.charges.services import waterfall_of
 from portal.loans.models import AdjustmentKind, Component, Installment, Loan
 from portal.loans.services import LoanPosition, loan_position
 from portal.payments.models import PaymentAttempt, PayOption
@@ -49,13 +49,15 @@ def payoff_rebates(position: LoanPosition) -> list[Rebate]:
     ]
 
 
-def payoff_parts(position: LoanPosition) -> list[tuple[Installment, Component, int]]:
+def payoff_parts(
+    position: LoanPosition, waterfall: Sequence[Component]
+) -> list[tuple[Installment, Component, int]]:
     """How the payoff amount is allocated: every installment's remaining amount in full, after
-    the rebate, component by component in the product's waterfall order (oldest first)."""
+    the rebate, component by component in ``waterfall`` order (oldest installment first)."""
     dropped = {(r.installment.id, r.component): r.amount_minor for r in payoff_rebates(position)}
     parts = []
     for installment in sorted(position.loan.installments, key=lambda i: (i.due_date, i.sequence)):
-        for component in waterfall_of(position.loan.product):
+        for component in waterfall:
             owed = installment.outstanding_of(component) - dropped.get(
                 (installment.id, component), 0
             )

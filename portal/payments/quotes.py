@@ -28,7 +28,8 @@ from flask_babel import lazy_gettext as _l
 
 from portal.domain import DomainError
 from portal.loans.allocation import Allocation, Part
-from portal.loans.models import Installment, Loan
+from portal.loans.charges.services import waterfall_of
+from portal.loans.models import Component, Installment, Loan
 from portal.loans.services import LoanPosition, loan_position, preview_allocation
 from portal.money import InvalidAmount, format_money, minor_exponent, parse_amount
 from portal.payments.models import PayOption
@@ -91,6 +92,7 @@ class PayQuote:
     next_installment: int
     payoff: int
     minimum: int
+    waterfall: tuple[Component, ...]  # the loan product's, read once for every preview
 
     @property
     def loan(self) -> Loan:
@@ -160,9 +162,11 @@ class PayQuote:
         """How ``amount_minor`` would be allocated now: exactly what the booking will do (for
         the payoff amount, after the payoff rebate the booking applies first)."""
         if amount_minor == self.payoff > 0:
-            parts = tuple(Part(i, c, amount) for i, c, amount in payoff_parts(self.position))
-            return self._preview(amount_minor, Allocation(parts, 0))
-        return self._preview(amount_minor, preview_allocation(self.loan, amount_minor))
+            parts = payoff_parts(self.position, self.waterfall)
+            allocation = Allocation(tuple(Part(i, c, amount) for i, c, amount in parts), 0)
+            return self._preview(amount_minor, allocation)
+        allocation = preview_allocation(self.loan, amount_minor, self.waterfall)
+        return self._preview(amount_minor, allocation)
 
     @staticmethod
     def _preview(amount_minor: int, allocation: Allocation) -> AllocationPreview:
@@ -193,6 +197,7 @@ def quote(loan: Loan, today: date) -> PayQuote:
         next_installment=position.overdue + upcoming.outstanding if upcoming else 0,
         payoff=payoff,
         minimum=minimum_payment(loan.currency, payoff),
+        waterfall=tuple(waterfall_of(loan.product)),
     )
 
 
