@@ -1,8 +1,8 @@
 """Messages withdrawn before they left: status "cancelled" and the reason (a loan paid while
 its overdue notice or due reminder waited in the outbox).
 
-Revision ID: 0016
-Revises: 0015
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-01 00:55:00.000000
 
 """
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = "0016"
-down_revision = "0015"
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 

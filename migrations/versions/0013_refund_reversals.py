@@ -1,7 +1,7 @@
 """What each refund took back out of the ledger: the payment's credit or one component of one
 installment (refund_reversal).
 
-Revision ID: 0015
+Revision ID: 0013
 Revises: 0012
 Create Date: 2026-12-01 00:41:11.600743
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = "0015"
+revision = "0013"
 down_revision = "0012"
 branch_labels = None
 depends_on = None
