@@ -107,29 +107,9 @@ def record_payment(
     """
     if amount_minor <= 0:
         raise PaymentRejected(_l("A payment must be more than zero."))
-    loan = db.session.execute(
-        select(Loan)
-        .where(Loan.id == loan_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one_or_none()
-    if loan is None:
-        raise LoanNotFound()
-    # Read only once the lock is held (a statement that waited for it would see the rows as
-    # they were before): the installments, and whether this processor payment is booked
-    # already, in one round trip (a webhook books many payments a second).
-    already_booked = (
-        select(Payment.id).where(Payment.external_reference == external_reference)
-    ).scalar_subquery()
-    rows = db.session.execute(
-        select(Installment, already_booked if external_reference else literal(None))
-        .where(Installment.loan_id == loan.id)
-        .order_by(Installment.sequence)
-        .execution_options(populate_existing=True)
-    ).all()
-    if rows and rows[0][1] is not None:
-        return db.session.get_one(Payment, rows[0][1])
-    installments = [installment for installment, _ in rows]
+    loan, installments, booked = _locked_ledger(loan_id, external_reference)
+    if booked is not None:
+        return booked
     if not keep_surplus:
         if loan.status is not LoanStatus.ACTIVE:
             raise LoanNotActive()
@@ -153,6 +133,45 @@ def record_payment(
         external_reference=external_reference,
         unallocated_minor=surplus,
     )
+    _post(payment, allocation)
+    if loan.status is LoanStatus.ACTIVE and all(i.outstanding == 0 for i in installments):
+        loan.status = LoanStatus.PAID_OFF
+    db.session.add(payment)
+    db.session.flush()
+    return payment
+
+
+def _locked_ledger(
+    loan_id: int, external_reference: str | None
+) -> tuple[Loan, list[Installment], Payment | None]:
+    """The loan, row-locked; its installments; and the payment already booked under
+    ``external_reference``, if any."""
+    loan = db.session.execute(
+        select(Loan)
+        .where(Loan.id == loan_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if loan is None:
+        raise LoanNotFound()
+    # Read only once the lock is held (a statement that waited for it would see the rows as
+    # they were before): the installments, and whether this processor payment is booked
+    # already, in one round trip (a webhook books many payments a second).
+    already_booked = (
+        select(Payment.id).where(Payment.external_reference == external_reference)
+    ).scalar_subquery()
+    rows = db.session.execute(
+        select(Installment, already_booked if external_reference else literal(None))
+        .where(Installment.loan_id == loan.id)
+        .order_by(Installment.sequence)
+        .execution_options(populate_existing=True)
+    ).all()
+    booked = db.session.get_one(Payment, rows[0][1]) if rows and rows[0][1] is not None else None
+    return loan, [installment for installment, _ in rows], booked
+
+
+def _post(payment: Payment, allocation: Allocation) -> None:
+    """Raise each installment's ``_paid`` by its part, with the allocation rows that say so."""
     for part in allocation.parts:
         installment, component = part.installment, part.component
         paid_attr = f"{component.value}_paid"
@@ -162,11 +181,6 @@ def record_payment(
                 installment=installment, component=component, amount_minor=part.amount_minor
             )
         )
-    if loan.status is LoanStatus.ACTIVE and all(i.outstanding == 0 for i in installments):
-        loan.status = LoanStatus.PAID_OFF
-    db.session.add(payment)
-    db.session.flush()
-    return payment
 
 
 def preview_allocation(
