@@ -26,6 +26,7 @@ SCHEDULE: dict[str, float] = {
     "messaging.dispatch": 15.0,
     "messaging.reminders": 3600.0,
     "collections.run": 3600.0,
+    "payments.receipts": 10.0,
 }
 
 
@@ -57,6 +58,7 @@ def celery_init_app(app: Flask) -> Celery:
     app.extensions["celery"] = celery
     import portal.collections.tasks  # noqa: F401  (registers the tasks)
     import portal.messaging.tasks  # noqa: F401
+    import portal.payments.tasks  # noqa: F401
 
     return celery
 
@@ -111,6 +113,7 @@ def init_app(app: Flask) -> None:
         return
     from portal.collections.tasks import collections_run_task
     from portal.messaging.tasks import dispatch_task, reminders_task, sweep_task
+    from portal.payments.tasks import receipts_task
 
     worker = InProcessWorker(
         app,
@@ -119,6 +122,7 @@ def init_app(app: Flask) -> None:
             "messaging.dispatch": dispatch_task,
             "messaging.reminders": reminders_task,
             "collections.run": collections_run_task,
+            "payments.receipts": receipts_task,
         },
     )
     app.extensions["in_process_worker"] = worker

@@ -26,7 +26,6 @@ from portal.payments.models import (
     PaymentIssue,
 )
 from portal.payments.payoff import apply_payoff_rebate
-from portal.payments.receipts import send_receipt
 
 BOOKED = "booked"
 ALREADY_BOOKED = "already_booked"
@@ -139,8 +138,7 @@ def on_succeeded(intent: Mapping, now: datetime) -> str:
     attempt.payment_id = payment.id
     attempt.failure_code = attempt.failure_message = None
     effects.after_booking(payment, now=now)
-    send_receipt(payment, now=now)
-    return BOOKED
+    return BOOKED  # the email receipt follows (payments.receipts.pending)
 
 
 def on_processing(intent: Mapping, now: datetime) -> str:
