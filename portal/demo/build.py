@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 
 from portal.audit.services import record as audit
-from portal.auth.models import Channel
+from portal.auth.models import Channel, Role, User
 from portal.auth.services import hash_password
 from portal.collections.run import run_collections
 from portal.demo.accounts import (
@@ -24,12 +24,24 @@ from portal.demo.accounts import (
 from portal.demo.history import at, latest_run, replay
 from portal.demo.loans import Event, LoanTerms, open_loan, plan_loan
 from portal.extensions import db
-from portal.loans.models import Installment
+from portal.loans.charges.models import LateFeeKind
+from portal.loans.charges.services import DEFAULT_POLICY, current_policy, save_policy_version
+from portal.loans.models import Installment, LoanProduct
 from portal.messaging.default_templates import install_default_templates
 from portal.messaging.notices.services import send_overdue_notice
 from portal.timeutil import portfolio_today, utcnow
 
 HISTORY_DAYS = 120
+
+# What a typical wallet lender charges late: 5 % of the missed installment once, after three
+# grace days, and 0.05 % a day on overdue principal, under the 24 % yearly cost cap.
+DEMO_CHARGE_POLICY = {
+    **DEFAULT_POLICY,
+    "grace_days": 3,
+    "late_fee_kind": LateFeeKind.PERCENT.value,
+    "late_fee_bps": 500,
+    "penalty_bps_per_day": 5,
+}
 
 
 @dataclass
@@ -37,6 +49,21 @@ class SeedResult:
     users_created: int = 0
     loans_created: int = 0
     payments_created: int = 0
+
+
+def _seed_charge_policies(now: datetime) -> None:
+    """The demo's late-charge policy for every product that has none saved yet."""
+    admin = db.session.scalar(select(User).where(User.role == Role.ADMIN).order_by(User.id))
+    for product in LoanProduct:
+        if current_policy(product).version == 0 and admin is not None:
+            save_policy_version(
+                product,
+                DEMO_CHARGE_POLICY,
+                expected_version=0,
+                actor_id=admin.id,
+                now=now,
+                ip_address=None,
+            )
 
 
 def demo_now(today: date) -> datetime:
@@ -63,6 +90,7 @@ def seed(
     result = SeedResult()
     demo_hash = hash_password(DEMO_PASSWORD)  # one slow argon2 hash serves every demo account
     result.users_created += create_staff(demo_hash)
+    _seed_charge_policies(at(since, time(0)))
     events: list[Event] = []
     if not exists("borrower@demo.test"):
         user = create_demo_borrower(demo_hash, now)
