@@ -116,6 +116,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.payments.routes import bp as payments
     from portal.payments.staff.routes import bp as payments_staff
     from portal.payments.webhooks.routes import bp as payments_webhooks
+    from portal.plans.routes import bp as plans
     from portal.staff.routes import bp as staff
 
     for blueprint in (
@@ -124,6 +125,7 @@ def _register_blueprints(app: Flask) -> None:
         i18n,
         loans,
         loans_charges,
+        plans,
         staff,
         messaging_notices,
         messaging_preferences,

@@ -44,8 +44,10 @@ from portal.payments.models import (
     Refund,
     RefundReversal,
 )
+from portal.plans.models import PlanPolicyVersion
 
 __all__ = [
+    "PlanPolicyVersion",
     "ChargePolicy",
     "LateCharge",
     "Dispute",

@@ -53,10 +53,3 @@ def loan_detail(loan_id: int):
     today = local_today(current_user.timezone, utcnow())
     return render_template("borrower/loan.html", position=loan_position(loan, today), today=today)
 
-
-@bp.get("/loans/<int:loan_id>/plans")
-@role_required(Role.BORROWER)
-def plans(loan_id: int):
-    """Installment plans arrive with step 5."""
-    loan = loan_of_borrower(current_user.id, loan_id)
-    return render_template("borrower/coming_soon.html", loan=loan, feature="plans")

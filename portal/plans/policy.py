@@ -16,7 +16,7 @@ from portal.plans.schedule import Frequency
 MAX_BPS = 10_000
 MAX_DAYS = 3650
 MAX_MINOR = 10_000_000_000
-MAX_TERMS = 10  # rows on the menu
+MAX_TERMS = 6  # rows on the menu
 MAX_INSTALLMENTS = 60
 
 

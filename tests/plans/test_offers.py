@@ -256,7 +256,7 @@ def test_validation(app):
         twice = {**DEFAULT_SETTINGS, "terms": [DEFAULT_SETTINGS["terms"][0]] * 2}
         assert validate_settings(twice) == ["Term 2 is on the menu twice."]
         assert validate_settings({**DEFAULT_SETTINGS, "terms": []}) == [
-            "Offer between 1 and 10 terms."
+            "Offer between 1 and 6 terms."
         ]
         assert validate_settings({**DEFAULT_SETTINGS, "affordability_bps": -1}) == [
             "Every number must be a whole number from 0 up to its limit."

@@ -1,0 +1,42 @@
+"""Words for the plan codes the pages show: frequencies, down payment kinds, and why a loan may
+not enroll. Lazily translated."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from portal.plans.offers import Ineligible
+from portal.plans.policy import DownPaymentKind
+from portal.plans.schedule import Frequency
+
+FREQUENCY_LABELS = {
+    Frequency.MONTHLY.value: _l("Monthly"),
+    Frequency.BIWEEKLY.value: _l("Every two weeks"),
+}
+DOWN_PAYMENT_LABELS = {
+    DownPaymentKind.NONE.value: _l("No down payment"),
+    DownPaymentKind.PERCENT.value: _l("A share of the balance"),
+    DownPaymentKind.FIXED.value: _l("A fixed amount"),
+}
+INELIGIBLE_LABELS = {
+    Ineligible.NOTHING_OWED.value: _l("This loan is paid: there is nothing to spread out."),
+    Ineligible.TOO_EARLY.value: _l(
+        "A plan is for loans with overdue payments. This loan is not overdue enough for one: "
+        "please pay the next installment when it is due."
+    ),
+    Ineligible.TOO_LATE.value: _l(
+        "This loan has been overdue too long for a standard plan. Contact our support team: "
+        "we will look for a solution with you."
+    ),
+    Ineligible.BALANCE_TOO_SMALL.value: _l(
+        "The balance is too small to spread out: please pay it in one payment."
+    ),
+    Ineligible.BALANCE_TOO_LARGE.value: _l(
+        "The balance is above what a standard plan covers. Contact our support team: we will "
+        "look for a solution with you."
+    ),
+    Ineligible.ACTIVE_PLAN.value: _l("This loan already has an active plan."),
+    Ineligible.TOO_MANY_PLANS.value: _l(
+        "This loan has had as many plans in the last 12 months as we can offer."
+    ),
+}
