@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from portal.loans.charges.labels import COMPONENT_LABELS
 from portal.plans.offers import Ineligible
 from portal.plans.policy import DownPaymentKind
 from portal.plans.schedule import Frequency
@@ -39,4 +40,11 @@ INELIGIBLE_LABELS = {
     Ineligible.TOO_MANY_PLANS.value: _l(
         "This loan has had as many plans in the last 12 months as we can offer."
     ),
+}
+# Everything the plan templates look up, in one mapping (macros/plans.html).
+PLAN_LABELS = {
+    "frequency": FREQUENCY_LABELS,
+    "down_payment": DOWN_PAYMENT_LABELS,
+    "ineligible": INELIGIBLE_LABELS,
+    "component": COMPONENT_LABELS,
 }

@@ -17,10 +17,9 @@ from portal.auth.models import Role
 from portal.auth.permissions import role_required
 from portal.collections.cases.forms import amount_of
 from portal.extensions import db
-from portal.loans.charges.labels import COMPONENT_LABELS
 from portal.loans.services import loan_of_borrower, loan_position
 from portal.plans.forms import MeansForm, PlanPolicyForm
-from portal.plans.labels import DOWN_PAYMENT_LABELS, FREQUENCY_LABELS, INELIGIBLE_LABELS
+from portal.plans.labels import PLAN_LABELS
 from portal.plans.offers import monthly_capacity
 from portal.plans.services import (
     InvalidPlanPolicy,
@@ -33,12 +32,6 @@ from portal.plans.services import (
 from portal.timeutil import local_today, utcnow
 
 bp = Blueprint("plans", __name__)
-LABELS = {
-    "frequency": FREQUENCY_LABELS,
-    "down_payment": DOWN_PAYMENT_LABELS,
-    "ineligible": INELIGIBLE_LABELS,
-    "component": COMPONENT_LABELS,
-}
 
 
 def _policy_page(form: PlanPolicyForm, errors: list[str] | None = None):
@@ -50,7 +43,7 @@ def _policy_page(form: PlanPolicyForm, errors: list[str] | None = None):
         errors=errors or [],
         failed=form.errors or errors,
         editable=current_user.role is Role.ADMIN,
-        labels=LABELS,
+        labels=PLAN_LABELS,
     )
 
 
@@ -114,5 +107,5 @@ def loan_plans(loan_id: int):
         position=position,
         plans=offers_for(position, capacity_minor=capacity, start=today),
         form=form,
-        labels=LABELS,
+        labels=PLAN_LABELS,
     ), status

@@ -17,11 +17,19 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.audit.services import record as audit
 from portal.auth.models import User
+from portal.collections.models import Assessment
 from portal.domain import DomainError
 from portal.extensions import db
 from portal.loans.services import LoanPosition
 from portal.plans.models import PlanPolicyVersion
-from portal.plans.offers import Ineligible, Offer, balance_of, ineligibility, make_offers
+from portal.plans.offers import (
+    Ineligible,
+    Offer,
+    balance_of,
+    ineligibility,
+    make_offers,
+    monthly_capacity,
+)
 from portal.plans.policy import DEFAULT_SETTINGS, PlanPolicy, policy_of, validate_settings
 
 
@@ -123,3 +131,38 @@ def offers_for(position: LoanPosition, *, capacity_minor: int | None, start: dat
         [] if reason else make_offers(balance, policy, start=start, capacity_minor=capacity_minor)
     )
     return LoanOffers(policy=policy, reason=reason, offers=offers, capacity_minor=capacity_minor)
+
+
+@dataclass(frozen=True)
+class CaseOffers:
+    """The case loan's offers as a collector sees them, sized by the latest assessment."""
+
+    plans: LoanOffers
+    assessment: Assessment | None
+    # What the capacity came from: "can_pay" (what the collector assessed the borrower can pay
+    # a month), "income" (the policy's share of the assessed income, no expenses known), None.
+    basis: str | None
+
+
+def offers_for_case(case_id: int, position: LoanPosition, *, start: date) -> CaseOffers:
+    """The offers for the case's loan (``position``), marked affordable against the case's
+    latest structured assessment: its "can pay a month" when recorded, else the policy's share
+    of its monthly income. Two queries (the assessment, the policy)."""
+    assessment = db.session.scalars(
+        select(Assessment)
+        .where(Assessment.case_id == case_id)
+        .order_by(Assessment.created_at.desc(), Assessment.id.desc())
+        .limit(1)
+    ).first()
+    capacity, basis = None, None
+    if assessment is not None and assessment.can_pay_minor_per_month is not None:
+        capacity, basis = assessment.can_pay_minor_per_month, "can_pay"
+    elif assessment is not None and assessment.monthly_income_minor is not None:
+        policy = current_plan_policy()
+        capacity = monthly_capacity(assessment.monthly_income_minor, 0, policy)
+        basis = "income"
+    return CaseOffers(
+        plans=offers_for(position, capacity_minor=capacity, start=start),
+        assessment=assessment,
+        basis=basis,
+    )

@@ -24,7 +24,6 @@ from portal.plans.offers import (
 from portal.plans.policy import DEFAULT_SETTINGS, policy_of, validate_settings
 from portal.plans.schedule import (
     Frequency,
-    build_plan_schedule,
     due_dates,
     monthly_equivalent,
     split,
@@ -70,7 +69,8 @@ def policies(draw):
 @given(total=amounts, count=st.integers(1, 60))
 def test_split_sums_exactly_with_the_remainder_last(total, count):
     parts = split(total, count)
-    assert sum(parts) == total and len(parts) == count
+    assert sum(parts) == total
+    assert len(parts) == count
     assert len(set(parts[:-1])) <= 1
     assert 0 <= parts[-1] - parts[0] < count
 
@@ -78,7 +78,9 @@ def test_split_sums_exactly_with_the_remainder_last(total, count):
 @given(start=days, count=st.integers(1, 60), frequency=frequencies)
 def test_due_dates_step_one_period_and_clamp_to_month_end(start, count, frequency):
     dates = due_dates(start, count, frequency)
-    assert len(dates) == count and dates == sorted(set(dates)) and dates[0] > start
+    assert len(dates) == count
+    assert dates == sorted(set(dates))
+    assert dates[0] > start
     for k, due in enumerate(dates, start=1):
         if frequency is Frequency.BIWEEKLY:
             assert due == start + timedelta(days=14 * k)
@@ -153,7 +155,8 @@ def test_offers_are_ordered_by_what_the_borrower_can_afford(balance, policy, sta
         assert offer.affordable == (offer.monthly_minor <= capacity)
     within = [o.monthly_minor for o in offers if o.affordable]
     beyond = [o.monthly_minor for o in offers if not o.affordable]
-    assert within == sorted(within, reverse=True) and beyond == sorted(beyond)
+    assert within == sorted(within, reverse=True)
+    assert beyond == sorted(beyond)
 
 
 def _balance(principal=100_000, interest=6_000, late=4_001, days_past_due=30):

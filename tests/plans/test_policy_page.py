@@ -56,7 +56,8 @@ def test_saving_adds_versions_and_keeps_the_old_ones(app, admin):
         ]
         assert rows[0].settings["terms"][0]["frequency"] == "biweekly"
         policy = current_plan_policy()
-        assert policy.version == 2 and policy.terms[3].frequency is Frequency.BIWEEKLY
+        assert policy.version == 2
+        assert policy.terms[3].frequency is Frequency.BIWEEKLY
         audits = db.session.scalars(
             select(AuditEvent).where(AuditEvent.action == "plan_policy.saved")
         ).all()
@@ -116,7 +117,8 @@ def test_invalid_policies_are_not_saved(app, admin, changes, message):
     response = admin.post(POLICY_URL, data=policy_form(csrf_token(admin, POLICY_URL), **changes))
     assert response.status_code == 422
     text = page_text(response)
-    assert "The policy was not saved" in text and message in text
+    assert "The policy was not saved" in text
+    assert message in text
     assert _count(app) == 0
 
 

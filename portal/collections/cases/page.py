@@ -21,6 +21,8 @@ from portal.collections.cases.timeline import case_timeline
 from portal.messaging.purposes import PURPOSES
 from portal.payments.history import loan_payments
 from portal.payments.staff.forms import RefundForm
+from portal.plans.labels import PLAN_LABELS
+from portal.plans.services import offers_for_case
 from portal.timeutil import utcnow
 
 LEGAL_ENDPOINT = "collections_legal.request_form"
@@ -62,6 +64,8 @@ def case_page(case_id: int, submitted: dict[str, FlaskForm] | None = None, revea
         revealed=revealed or {},
         legal_url=_legal_url(case_id),
         payment_rows=loan_payments(view.case.loan_id),
+        case_plans=offers_for_case(case_id, view.case_loan.position, start=view.borrower_today),
+        plan_labels=PLAN_LABELS,
         refund_forms=RefundForm(formdata=None) if current_user.role is Role.ADMIN else None,
         back=url_for("collections_cases.case", case_id=case_id),
         labels=labels,
