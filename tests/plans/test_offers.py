@@ -7,6 +7,7 @@ import calendar
 from datetime import date, timedelta
 
 import pytest
+from flask_babel import force_locale
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -252,7 +253,7 @@ def test_capacity_is_a_share_of_disposable_income():
 
 
 def test_validation(app):
-    with app.test_request_context():
+    with app.test_request_context(), force_locale("en"):
         assert validate_settings(DEFAULT_SETTINGS) == []
         bad = {**DEFAULT_SETTINGS, "min_days_past_due": 90, "max_days_past_due": 30}
         assert validate_settings(bad) == ["The most days past due cannot be below the fewest."]
@@ -263,4 +264,8 @@ def test_validation(app):
         ]
         assert validate_settings({**DEFAULT_SETTINGS, "affordability_bps": -1}) == [
             "Every number must be a whole number from 0 up to its limit."
+        ]
+    with app.test_request_context(), force_locale("zh_CN"):
+        assert validate_settings({**DEFAULT_SETTINGS, "terms": []}) == [
+            "请提供 1 至 6 种期限方案。"
         ]
