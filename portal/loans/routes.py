@@ -52,4 +52,3 @@ def loan_detail(loan_id: int):
     loan = loan_of_borrower(current_user.id, loan_id)
     today = local_today(current_user.timezone, utcnow())
     return render_template("borrower/loan.html", position=loan_position(loan, today), today=today)
-
