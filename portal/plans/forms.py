@@ -10,18 +10,12 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import FieldList, Form, FormField, HiddenField, SelectChoice, SelectField, StringField
 from wtforms.validators import InputRequired, Optional
-from wtforms.widgets import TextInput
 
 from portal.converters import id_or_none
-from portal.forms import WholeNumberField, strip
+from portal.forms import strip
+from portal.loans.charges.forms import NumberField
 from portal.plans.labels import DOWN_PAYMENT_LABELS, FREQUENCY_LABELS
 from portal.plans.policy import MAX_TERMS, PlanPolicy
-
-
-class NumberField(WholeNumberField):
-    """A whole number in a text input, so what was typed is shown again as typed."""
-
-    widget = TextInput()
 
 
 def _number(label):

@@ -17,13 +17,13 @@ from portal.auth.models import Role
 from portal.auth.permissions import role_required
 from portal.collections.cases.forms import amount_of
 from portal.extensions import db
+from portal.loans.charges.services import PolicyChanged
 from portal.loans.services import loan_of_borrower, loan_position
 from portal.plans.forms import MeansForm, PlanPolicyForm
 from portal.plans.labels import PLAN_LABELS
 from portal.plans.offers import monthly_capacity
 from portal.plans.services import (
     InvalidPlanPolicy,
-    PlanPolicyChanged,
     current_plan_policy,
     offers_for,
     plan_policy_history,
@@ -72,7 +72,7 @@ def save_policy():
     except InvalidPlanPolicy as error:
         db.session.rollback()
         return _policy_page(form, error.errors), 422
-    except PlanPolicyChanged as error:
+    except PolicyChanged as error:
         db.session.rollback()
         form.base_version.data = str(current_plan_policy().version)
         return _policy_page(form, [str(error.message)]), 409

@@ -20,6 +20,7 @@ from portal.auth.models import User
 from portal.collections.models import Assessment
 from portal.domain import DomainError
 from portal.extensions import db
+from portal.loans.charges.services import PolicyChanged
 from portal.loans.services import LoanPosition
 from portal.plans.models import PlanPolicyVersion
 from portal.plans.offers import (
@@ -40,14 +41,6 @@ class InvalidPlanPolicy(DomainError):
     def __init__(self, errors: list[str]):
         super().__init__("; ".join(errors))
         self.errors = errors
-
-
-class PlanPolicyChanged(DomainError):
-    status_code = 409
-    message = _l(
-        "Someone saved a new version while you were editing. Your changes are kept below: "
-        "compare them with the version now in force and save again."
-    )
 
 
 def current_plan_policy() -> PlanPolicy:
@@ -78,7 +71,7 @@ def save_plan_policy(
 ) -> PlanPolicy:
     """Store ``settings`` as the next version; audit ``plan_policy.saved``.
 
-    Raises InvalidPlanPolicy (``.errors``) before writing anything, and PlanPolicyChanged when
+    Raises InvalidPlanPolicy (``.errors``) before writing anything, and PolicyChanged when
     the version in force is no longer ``expected_version`` or another admin took the same
     version number at the same moment (roll the session back). Flushes; the caller commits.
     """
@@ -87,7 +80,7 @@ def save_plan_policy(
         raise InvalidPlanPolicy(errors)
     previous = current_plan_policy().version
     if expected_version is not None and previous != expected_version:
-        raise PlanPolicyChanged()
+        raise PolicyChanged()
     saved = policy_of(previous + 1, settings)
     row = PlanPolicyVersion(
         version=saved.version, settings=saved.settings(), created_by=actor_id, created_at=now
@@ -97,7 +90,7 @@ def save_plan_policy(
             db.session.add(row)
             db.session.flush()
     except IntegrityError as error:
-        raise PlanPolicyChanged() from error
+        raise PolicyChanged() from error
     audit(
         "plan_policy.saved",
         now=now,
@@ -120,13 +113,22 @@ class LoanOffers:
     capacity_minor: int | None
 
 
-def offers_for(position: LoanPosition, *, capacity_minor: int | None, start: date) -> LoanOffers:
+def offers_for(
+    position: LoanPosition,
+    *,
+    capacity_minor: int | None,
+    start: date,
+    active_plan: bool = False,
+    plans_last_year: int = 0,
+) -> LoanOffers:
     """The offers for the loan at ``position`` under the policy in force, from ``start`` (the
-    borrower's local today). No plan exists yet (enrollment is not built), so no loan has an
-    active plan or one in the last year."""
+    borrower's local today). ``active_plan`` and ``plans_last_year`` are the loan's plans
+    (enrollment supplies them; until it exists no loan has any)."""
     policy = current_plan_policy()
     balance = balance_of(position)
-    reason = ineligibility(balance, policy, active_plan=False, plans_last_year=0)
+    reason = ineligibility(
+        balance, policy, active_plan=active_plan, plans_last_year=plans_last_year
+    )
     offers = (
         [] if reason else make_offers(balance, policy, start=start, capacity_minor=capacity_minor)
     )
