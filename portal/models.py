@@ -15,6 +15,7 @@ from portal.collections.models import (
     LegalRequest,
     PromiseToPay,
 )
+from portal.hardship.models import HardshipDocument, HardshipRequest
 from portal.loans.charges.models import ChargePolicy, LateCharge
 from portal.loans.models import (
     Installment,
@@ -46,6 +47,8 @@ from portal.payments.models import (
 )
 
 __all__ = [
+    "HardshipDocument",
+    "HardshipRequest",
     "ChargePolicy",
     "LateCharge",
     "Dispute",
