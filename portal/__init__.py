@@ -70,13 +70,13 @@ def _register_features(app: Flask) -> None:
     )
     from portal.audit.cli import audit_cli
     from portal.demo import demo_cli
-    from portal.hardship.storage import allow_document_uploads
+    from portal.hardship.storage import UploadAwareRequest
     from portal.i18n import remember_lang_parameter
     from portal.input_guard import refuse_control_characters
     from portal.payments.cli import payments_cli
 
     converters.init_app(app)  # before any blueprint: every <int:...> is a bounded id
-    app.before_request(allow_document_uploads)
+    app.request_class = UploadAwareRequest
     app.before_request(refuse_control_characters)
     auth.init_app(app)
     errors.init_app(app)

@@ -50,9 +50,11 @@ class DecisionForm(FlaskForm):
     pause_days = WholeNumberField(_l("Pause collection for (days)"), validators=[Optional()])
     components = MultiCheckboxField(
         _l("Waive what is overdue of"),
-        choices=[
-            (Component.LATE_CHARGE.value, COMPONENT_LABELS[Component.LATE_CHARGE.value]),
-            (Component.INTEREST.value, COMPONENT_LABELS[Component.INTEREST.value]),
-        ],
+        choices=choices(
+            {
+                c.value: COMPONENT_LABELS[c.value]
+                for c in (Component.LATE_CHARGE, Component.INTEREST)
+            }
+        ),
         validators=[Optional()],
     )

@@ -3,6 +3,8 @@ open its documents, an admin decides it from the case page."""
 
 from __future__ import annotations
 
+import io
+
 from flask import (
     Blueprint,
     current_app,
@@ -56,7 +58,10 @@ def _uploads(form: HardshipForm, max_bytes: int) -> list[storage.Upload]:
     for item in request.files.getlist(form.documents.name):
         if not item or (not item.filename and not item.mimetype):
             continue
-        data = item.stream.read(max_bytes + 1)
+        try:
+            data = item.stream.read(max_bytes + 1)
+        finally:
+            item.close()  # a large upload is spooled to a temporary file: release it now
         uploads.append(storage.Upload(item.filename or "", item.mimetype or "", data))
     return uploads
 
@@ -110,8 +115,9 @@ def declare(loan_id: int):
 
 
 def _send(document: HardshipDocument):
+    # Read whole (at most HARDSHIP_MAX_FILE_BYTES): no file handle outlives the request.
     response = send_file(
-        storage.path_of(document.stored_name),
+        io.BytesIO(storage.path_of(document.stored_name).read_bytes()),
         mimetype=document.content_type,
         as_attachment=True,
         download_name=document.filename,

@@ -15,7 +15,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import current_app, request
+from flask import Request, current_app
 from flask_babel import lazy_gettext as _l
 from werkzeug.utils import secure_filename
 
@@ -149,12 +149,14 @@ def discard(stored_names: list[str]) -> None:
 UPLOAD_ENDPOINTS = frozenset({"hardship.declare"})
 
 
-def allow_document_uploads() -> None:
-    """``before_request``, registered before any hook reads the form: the hardship form may
-    carry its documents (HARDSHIP_MAX_FILES x HARDSHIP_MAX_FILE_BYTES plus the fields) where
-    every other request stays under MAX_CONTENT_LENGTH."""
-    if request.endpoint in UPLOAD_ENDPOINTS:
-        config = current_app.config
-        request.max_content_length = (
-            config["HARDSHIP_MAX_FILES"] * config["HARDSHIP_MAX_FILE_BYTES"] + 256 * 1024
-        )
+class UploadAwareRequest(Request):
+    """The portal's request class: the hardship form may carry its documents
+    (HARDSHIP_MAX_FILES x HARDSHIP_MAX_FILE_BYTES plus the fields) where every other request
+    stays under MAX_CONTENT_LENGTH, whichever hook reads the form first (CSRF, input guard)."""
+
+    @property  # type: ignore[override]
+    def max_content_length(self) -> int | None:
+        if self.endpoint in UPLOAD_ENDPOINTS and current_app:
+            config = current_app.config
+            return config["HARDSHIP_MAX_FILES"] * config["HARDSHIP_MAX_FILE_BYTES"] + 256 * 1024
+        return super().max_content_length

@@ -126,8 +126,9 @@ PURPOSES: dict[str, Purpose] = {
             "hardship_decision",
             _l("Hardship review decision"),
             ContactKind.REQUIRED_NOTICE,
-            ("loan_reference", "decision", "decision_reason"),
-            ("hardship_url",),
+            ("loan_reference", "decision"),
+            # The admin's reasons: in the notice and email, left out of the text message.
+            ("decision_reason", "hardship_url"),
         ),
         _p(
             "complaint_acknowledgement",
