@@ -154,9 +154,13 @@ class UploadAwareRequest(Request):
     (HARDSHIP_MAX_FILES x HARDSHIP_MAX_FILE_BYTES plus the fields) where every other request
     stays under MAX_CONTENT_LENGTH, whichever hook reads the form first (CSRF, input guard)."""
 
-    @property  # type: ignore[override]
+    @property
     def max_content_length(self) -> int | None:
-        if self.endpoint in UPLOAD_ENDPOINTS and current_app:
+        if self._max_content_length is None and self.endpoint in UPLOAD_ENDPOINTS:
             config = current_app.config
             return config["HARDSHIP_MAX_FILES"] * config["HARDSHIP_MAX_FILE_BYTES"] + 256 * 1024
         return super().max_content_length
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        self._max_content_length = value
