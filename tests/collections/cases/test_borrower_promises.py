@@ -184,3 +184,24 @@ def test_staff_cannot_use_the_borrower_page(client, overdue, make_user):
     _, loan_id, _ = overdue
     login(client, make_user(Role.COLLECTOR))
     assert client.get(f"/loans/{loan_id}/promise").status_code == 403
+
+
+def test_a_broken_borrower_promise_shows_on_the_timeline_and_the_borrowers_page(
+    app, client, overdue, make_user, frozen, monkeypatch
+):
+    from portal.collections.run.promises import settle_promises
+    from tests.collections.conftest import freeze
+
+    borrower, loan_id, case_id = overdue
+    with app.app_context():
+        _promise(borrower.id, loan_id, days=1)
+        db.session.commit()
+        settle_promises(TODAY + timedelta(days=2))
+    login(client, borrower)
+    assert "已违约" in page_text(client.get(f"/loans/{loan_id}/promise"))
+    freeze(monkeypatch, NOW + timedelta(days=2))
+    staff = app.test_client()
+    login(staff, make_user(Role.ADMIN, locale="en"))
+    page = staff.get(f"/staff/collections/cases/{case_id}").get_data(as_text=True)
+    timeline = page[page.index('data-kind="promise"') :]
+    assert 'data-testid="promise-status">Broken<' in timeline
