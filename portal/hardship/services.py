@@ -109,18 +109,24 @@ def declare_hardship(
         created_at=now,
         hold_id=hold.id,
     )
-    for document in checked:
-        request.documents.append(
-            HardshipDocument(
-                stored_name=storage.store(document.data),
-                filename=document.filename,
-                content_type=document.content_type,
-                size_bytes=len(document.data),
-                uploaded_at=now,
+    stored: list[str] = []
+    try:
+        for document in checked:
+            stored.append(storage.store(document.data))
+            request.documents.append(
+                HardshipDocument(
+                    stored_name=stored[-1],
+                    filename=document.filename,
+                    content_type=document.content_type,
+                    size_bytes=len(document.data),
+                    uploaded_at=now,
+                )
             )
-        )
-    db.session.add(request)
-    db.session.flush()
+        db.session.add(request)
+        db.session.flush()
+    except Exception:
+        storage.discard(stored)  # no file without its row
+        raise
     audit(
         "hardship.declared",
         now=now,
