@@ -168,24 +168,15 @@ def record_borrower_promise(
     if 0 < amount_minor < minimum:
         raise PromiseBelowMinimum(minimum, loan.currency)
     check_promise(case, amount_minor=amount_minor, promised_on=promised_on, now=now)
-    promise = insert_promise(
-        case, amount_minor=amount_minor, promised_on=promised_on, now=now, actor_id=borrower.id
-    )
-    audit(
-        "case.promise_made_by_borrower",
+    return add_promise(
+        case,
+        amount_minor=amount_minor,
+        promised_on=promised_on,
         now=now,
         actor_id=borrower.id,
-        object_type="collection_case",
-        object_id=case.id,
-        details={
-            "promise_id": promise.id,
-            "amount_minor": amount_minor,
-            "currency": case.currency,
-            "promised_on": promised_on.isoformat(),
-        },
+        action="case.promise_made_by_borrower",
         ip_address=ip_address,
     )
-    return promise
 
 
 def promises_of_loan(borrower_id: int, loan_id: int) -> list[PromiseToPay]:
@@ -219,6 +210,38 @@ def insert_promise(
     return promise
 
 
+def add_promise(
+    case: CollectionCase,
+    *,
+    amount_minor: int,
+    promised_on: date,
+    now: datetime,
+    actor_id: int,
+    action: str,
+    ip_address: str | None,
+) -> PromiseToPay:
+    """``insert_promise`` and its audit event ``action`` (who made it: a collector or the
+    borrower)."""
+    promise = insert_promise(
+        case, amount_minor=amount_minor, promised_on=promised_on, now=now, actor_id=actor_id
+    )
+    audit(
+        action,
+        now=now,
+        actor_id=actor_id,
+        object_type="collection_case",
+        object_id=case.id,
+        details={
+            "promise_id": promise.id,
+            "amount_minor": amount_minor,
+            "currency": case.currency,
+            "promised_on": promised_on.isoformat(),
+        },
+        ip_address=ip_address,
+    )
+    return promise
+
+
 def record_promise(
     case_id: int,
     *,
@@ -234,21 +257,12 @@ def record_promise(
     """
     case = lock_open_case(case_id, viewer)
     check_promise(case, amount_minor=amount_minor, promised_on=promised_on, now=now)
-    promise = insert_promise(
-        case, amount_minor=amount_minor, promised_on=promised_on, now=now, actor_id=viewer.id
-    )
-    audit(
-        "case.promise_recorded",
+    return add_promise(
+        case,
+        amount_minor=amount_minor,
+        promised_on=promised_on,
         now=now,
         actor_id=viewer.id,
-        object_type="collection_case",
-        object_id=case.id,
-        details={
-            "promise_id": promise.id,
-            "amount_minor": amount_minor,
-            "currency": case.currency,
-            "promised_on": promised_on.isoformat(),
-        },
+        action="case.promise_recorded",
         ip_address=ip_address,
     )
-    return promise
