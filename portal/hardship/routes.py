@@ -72,9 +72,9 @@ def declare(loan_id: int):
     """Tell us about hardship on an overdue loan; the requests made and their decisions."""
     loan = loan_of_borrower(current_user.id, loan_id)
     form = HardshipForm()
+    settings = _settings()
     status = 200
     if form.validate_on_submit():
-        settings = _settings()
         stored: list[str] = []
         try:
             made = declare_hardship(
@@ -111,6 +111,7 @@ def declare(loan_id: int):
         reason_labels=REASON_LABELS,
         status_labels=STATUS_LABELS,
         decision_labels=DECISION_LABELS,
+        settings=settings,
     ), status
 
 
