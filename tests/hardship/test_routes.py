@@ -148,8 +148,9 @@ def test_the_admin_decides_on_the_case_page_and_the_borrower_sees_it(app, declar
     admin = _fresh(app)
     login(admin, make_user(Role.ADMIN))
     case_path = f"/staff/collections/cases/{case_id}"
-    page = admin.get(case_path)
-    assert 'data-testid="hardship-decide-form"' in page.get_data(as_text=True)
+    page = admin.get(case_path).get_data(as_text=True)
+    assert 'data-testid="hardship-decide-form"' in page
+    assert 'data-testid="hold-expiry"' in page  # the review hold says when it lapses
     response = admin.post(
         f"/staff/hardship/{request_id}/decide",
         data={
