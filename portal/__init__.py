@@ -70,11 +70,13 @@ def _register_features(app: Flask) -> None:
     )
     from portal.audit.cli import audit_cli
     from portal.demo import demo_cli
+    from portal.hardship.storage import UploadAwareRequest
     from portal.i18n import remember_lang_parameter
     from portal.input_guard import refuse_control_characters
     from portal.payments.cli import payments_cli
 
     converters.init_app(app)  # before any blueprint: every <int:...> is a bounded id
+    app.request_class = UploadAwareRequest
     app.before_request(refuse_control_characters)
     auth.init_app(app)
     errors.init_app(app)
@@ -98,6 +100,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.collections.legal.routes import bp as collections_legal
     from portal.collections.reports.routes import bp as collections_reports
     from portal.collections.strategy.routes import bp as collections_strategy
+    from portal.hardship.routes import bp as hardship
     from portal.health import bp as health
     from portal.i18n import bp as i18n
     from portal.loans.charges.routes import bp as loans_charges
@@ -146,5 +149,6 @@ def _register_blueprints(app: Flask) -> None:
         payments_staff,
         payments_receipts,
         payments_issues,
+        hardship,
     ):
         app.register_blueprint(blueprint)

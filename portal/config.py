@@ -65,6 +65,18 @@ def load_config(env: Mapping[str, str], instance_path: str) -> dict:
         "STRIPE_API_BASE": env.get("STRIPE_API_BASE", ""),
         # The smallest "other amount" on the pay page, in whole units of the loan's currency.
         "PAYMENT_MINIMUM_UNITS": _integer(env, "PAYMENT_MINIMUM_UNITS", 1, minimum=1),
+        # Promises to pay from the portal: at most this many days ahead, at least this many whole
+        # units of the loan's currency.
+        "PROMISE_MAX_DAYS": _integer(env, "PROMISE_MAX_DAYS", 14, minimum=1),
+        "PROMISE_MINIMUM_UNITS": _integer(env, "PROMISE_MINIMUM_UNITS", 1, minimum=1),
+        # Hardship: how long the review holds collection contact at most; the documents' limits
+        # and where they are stored (outside static/; default: the instance folder).
+        "HARDSHIP_HOLD_DAYS": _integer(env, "HARDSHIP_HOLD_DAYS", 14, minimum=1),
+        "HARDSHIP_MAX_FILE_BYTES": _integer(
+            env, "HARDSHIP_MAX_FILE_BYTES", 5 * 1024 * 1024, minimum=1024
+        ),
+        "HARDSHIP_MAX_FILES": _integer(env, "HARDSHIP_MAX_FILES", 3, minimum=1),
+        "UPLOAD_DIR": env.get("UPLOAD_DIR") or os.path.join(instance_path, "uploads"),
         "SMTP_HOST": env.get("SMTP_HOST", "127.0.0.1"),
         "SMTP_PORT": int(env.get("SMTP_PORT", "25")),
         "SMTP_USERNAME": env.get("SMTP_USERNAME", ""),

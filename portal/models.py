@@ -15,6 +15,7 @@ from portal.collections.models import (
     LegalRequest,
     PromiseToPay,
 )
+from portal.hardship.models import HardshipDocument, HardshipRequest
 from portal.loans.charges.models import ChargePolicy, LateCharge
 from portal.loans.models import (
     Installment,
@@ -47,6 +48,8 @@ from portal.payments.models import (
 from portal.plans.models import PlanPolicyVersion
 
 __all__ = [
+    "HardshipDocument",
+    "HardshipRequest",
     "PlanPolicyVersion",
     "ChargePolicy",
     "LateCharge",

@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, url_for
+from datetime import timedelta
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import format_date
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.auth.models import Role
 from portal.auth.permissions import role_required
+from portal.collections.cases.forms import PromiseForm, amount_of
+from portal.collections.cases.promises import (
+    BorrowerPromiseLimits,
+    NoOverdueCase,
+    PromiseRefused,
+    open_case_of_borrower_loan,
+    promises_of_loan,
+    record_borrower_promise,
+)
+from portal.collections.labels import PROMISE_STATUS_LABELS
+from portal.extensions import db
 from portal.loans.labels import component_label, owed_components
 from portal.loans.services import loan_of_borrower, loan_position, loans_of_borrower
+from portal.templating import money
 from portal.timeutil import local_today, utcnow
 
 bp = Blueprint("loans", __name__)
@@ -52,3 +68,72 @@ def loan_detail(loan_id: int):
     loan = loan_of_borrower(current_user.id, loan_id)
     today = local_today(current_user.timezone, utcnow())
     return render_template("borrower/loan.html", position=loan_position(loan, today), today=today)
+
+
+
+
+def _promise_limits() -> BorrowerPromiseLimits:
+    config = current_app.config
+    return BorrowerPromiseLimits(config["PROMISE_MAX_DAYS"], config["PROMISE_MINIMUM_UNITS"])
+
+
+@bp.route("/loans/<int:loan_id>/promise", methods=["GET", "POST"])
+@role_required(Role.BORROWER)
+def promise(loan_id: int):
+    """Promise to pay an overdue loan by a date: the form, and the borrower's promises."""
+    loan = loan_of_borrower(current_user.id, loan_id)
+    today = local_today(current_user.timezone, utcnow())
+    limits = _promise_limits()
+    form = PromiseForm()
+    try:
+        open_case_of_borrower_loan(current_user.id, loan.id, lock=False)
+        has_case = True
+    except NoOverdueCase:
+        has_case = False
+    status = 200
+    if form.validate_on_submit():
+        amount = amount_of(form.amount, loan.currency)
+        status = 422
+        if amount is not None:
+            try:
+                made = record_borrower_promise(
+                    loan.id,
+                    borrower=current_user,
+                    amount_minor=amount,
+                    promised_on=form.promised_on.data,
+                    now=utcnow(),
+                    limits=limits,
+                    ip_address=request.remote_addr,
+                )
+            except PromiseRefused as error:
+                db.session.rollback()
+                field = getattr(form, error.field) if error.field else None
+                if field is not None:
+                    field.errors = [*field.errors, error.message]
+                else:
+                    flash(error.message, "danger")
+                status = error.status_code
+            else:
+                db.session.commit()
+                flash(
+                    _(
+                        "Thank you. You promised to pay %(amount)s by %(date)s.",
+                        amount=money(made.amount_minor, made.currency),
+                        date=format_date(made.promised_on, "medium"),
+                    ),
+                    "success",
+                )
+                return redirect(url_for("loans.promise", loan_id=loan.id))
+    elif request.method == "POST":
+        status = 422
+    return render_template(
+        "borrower/promise.html",
+        loan=loan,
+        position=loan_position(loan, today),
+        form=form,
+        has_case=has_case,
+        promises=promises_of_loan(current_user.id, loan.id),
+        status_labels=PROMISE_STATUS_LABELS,
+        today=today,
+        last_day=today + timedelta(days=limits.max_days),
+    ), status

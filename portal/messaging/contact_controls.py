@@ -99,13 +99,20 @@ def open_hold(
     actor_id: int | None,
     now: datetime,
     ip_address: str | None,
+    expires_at: datetime | None = None,
 ) -> ContactHold:
-    """Pause reminders and collection contact while a dispute, complaint or review is open."""
+    """Pause reminders and collection contact while a dispute, complaint or review is open;
+    with ``expires_at``, at most until then (the guard ignores it afterwards)."""
     _profile(borrower_id)
     if len(note) > 500:
         raise ContactControlRefused(_l("A note has at most 500 characters."))
     hold = ContactHold(
-        borrower_id=borrower_id, reason=reason, note=note.strip(), opened_at=now, opened_by=actor_id
+        borrower_id=borrower_id,
+        reason=reason,
+        note=note.strip(),
+        opened_at=now,
+        opened_by=actor_id,
+        expires_at=expires_at,
     )
     db.session.add(hold)
     db.session.flush()

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, or_, select
 
 from portal.auth.models import BorrowerProfile, Channel, ContactPreference, User
 from portal.extensions import db
@@ -131,7 +131,7 @@ def load_borrower_contexts(borrower_ids: set[int], now: datetime) -> dict[int, B
     ids = sorted(borrower_ids)
     rows = _borrower_rows(ids)
     opted_out = _opted_out_channels(ids)
-    holds = _open_holds(ids)
+    holds = _open_holds(ids, now)
     history = _recent_history(ids, now)
     contacts = _emergency_contacts(ids)
     rulebook = _rulebook_lookup()
@@ -184,12 +184,18 @@ def _opted_out_channels(ids: list[int]) -> dict[int, set[Channel]]:
     return opted_out
 
 
-def _open_holds(ids: list[int]) -> dict[int, list[str]]:
-    """The reasons of each borrower's open contact holds, oldest first (one query)."""
+def _open_holds(ids: list[int], now: datetime) -> dict[int, list[str]]:
+    """The reasons of each borrower's open contact holds, oldest first (one query). A hold past
+    its ``expires_at`` (a hardship review or pause that lapsed) no longer counts: the one place
+    that rule lives."""
     holds: dict[int, list[str]] = defaultdict(list)
     for borrower_id, reason in db.session.execute(
         select(ContactHold.borrower_id, ContactHold.reason)
-        .where(ContactHold.borrower_id.in_(ids), ContactHold.closed_at.is_(None))
+        .where(
+            ContactHold.borrower_id.in_(ids),
+            ContactHold.closed_at.is_(None),
+            or_(ContactHold.expires_at.is_(None), ContactHold.expires_at > now),
+        )
         .order_by(ContactHold.opened_at)
     ):
         holds[borrower_id].append(reason.value)

@@ -250,6 +250,9 @@ class ContactHold(Model):
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     opened_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # A hold that lapses by itself (a hardship review or pause): from then on it no longer
+    # pauses contact (portal.messaging.facts), even while closed_at is still empty.
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class EmergencyContact(Model):

@@ -123,6 +123,14 @@ PURPOSES: dict[str, Purpose] = {
             ("loan_reference", "plan_summary"),
         ),
         _p(
+            "hardship_decision",
+            _l("Hardship review decision"),
+            ContactKind.REQUIRED_NOTICE,
+            ("loan_reference", "decision"),
+            # The admin's reasons: in the notice and email, left out of the text message.
+            ("decision_reason", "hardship_url"),
+        ),
+        _p(
             "complaint_acknowledgement",
             _l("Complaint acknowledgement"),
             ContactKind.REQUIRED_NOTICE,

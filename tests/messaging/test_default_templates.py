@@ -25,7 +25,7 @@ EXPECTED_COUNT = (len(PURPOSES) - 1) * 3 * 2 + 1 * 2
 def test_defaults_cover_every_purpose_in_both_locales():
     """There is exactly one default text for each purpose in Chinese and in English."""
     assert set(default_texts()) == {(code, locale) for code in PURPOSES for locale in LOCALES}
-    assert len(default_texts()) == 24
+    assert len(default_texts()) == 26
 
 
 def test_every_default_passes_template_validation(app_ctx):
@@ -56,13 +56,13 @@ def test_collection_and_reminder_texts_end_with_an_opt_out_line():
 
 
 def test_install_creates_every_default_once(app_ctx):
-    """The first install creates all 68 templates; a second install creates none."""
-    assert EXPECTED_COUNT == 68
-    assert install_default_templates(now=NOW) == 68
-    assert db.session.scalar(select(func.count()).select_from(MessageTemplate)) == 68
+    """The first install creates all 74 templates; a second install creates none."""
+    assert EXPECTED_COUNT == 74
+    assert install_default_templates(now=NOW) == 74
+    assert db.session.scalar(select(func.count()).select_from(MessageTemplate)) == 74
     assert latest_version("third_party_locate", Channel.EMAIL, "zh_CN") is None
     assert install_default_templates(now=NOW) == 0
-    assert db.session.scalar(select(func.count()).select_from(MessageTemplate)) == 68
+    assert db.session.scalar(select(func.count()).select_from(MessageTemplate)) == 74
 
 
 def test_install_keeps_a_template_an_admin_already_wrote(app_ctx):
@@ -77,7 +77,7 @@ def test_install_keeps_a_template_an_admin_already_wrote(app_ctx):
         actor_id=None,
         now=NOW,
     )
-    assert install_default_templates(now=NOW) == 67
+    assert install_default_templates(now=NOW) == 73
     assert latest_version("due_today", Channel.SMS, "en").id == custom.id
 
 

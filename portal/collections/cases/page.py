@@ -18,6 +18,9 @@ from portal.collections.cases.assignment import active_collectors
 from portal.collections.cases.display import borrower_time, since
 from portal.collections.cases.profile import case_view
 from portal.collections.cases.timeline import case_timeline
+from portal.hardship.forms import DecisionForm
+from portal.hardship.labels import HARDSHIP_LABELS
+from portal.hardship.services import requests_of_case
 from portal.messaging.purposes import PURPOSES
 from portal.payments.history import loan_payments
 from portal.payments.staff.forms import RefundForm
@@ -69,6 +72,13 @@ def case_page(case_id: int, submitted: dict[str, FlaskForm] | None = None, revea
         refund_forms=RefundForm(formdata=None) if current_user.role is Role.ADMIN else None,
         back=url_for("collections_cases.case", case_id=case_id),
         labels=labels,
+        hardship_requests=requests_of_case(case_id),
+        hardship_form=(
+            DecisionForm(formdata=None, prefix="hardship")
+            if current_user.role is Role.ADMIN
+            else None
+        ),
+        hardship_labels=HARDSHIP_LABELS,
         now=now,
         local=lambda value, fmt="short": borrower_time(value, timezone, fmt),
         since=lambda value: since(value, now),

@@ -43,6 +43,7 @@ class QueueRow:
     last_contact_at: datetime | None
     callback_at: datetime | None
     promise_minor: int | None
+    promised_on: date | None  # the date of the case's pending promise, due today or later
     priority: int  # PROMISE_DUE, CALLBACK_DUE or BY_AMOUNT: why the row is where it is
 
 
@@ -65,6 +66,20 @@ def _promise_due_today(today: date):
             PromiseToPay.promised_on == today,
         )
         .order_by(PromiseToPay.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def _pending_promise_date():
+    """The date of the case's pending promise (None without one), per row: at most one per
+    case (the partial unique index), made by a collector or by the borrower on the portal."""
+    return (
+        select(PromiseToPay.promised_on)
+        .where(
+            PromiseToPay.case_id == CollectionCase.id,
+            PromiseToPay.status == PromiseStatus.PENDING,
+        )
         .limit(1)
         .scalar_subquery()
     )
@@ -98,6 +113,7 @@ def _queue_query(viewer: Viewer, now: datetime, today: date, collector: Collecto
             last_contact.label("last_contact_at"),
             c.callback_at,
             promise_today.label("promise_minor"),
+            _pending_promise_date().label("promised_on"),
             priority.label("priority"),
             func.count().over().label("total"),
         )
@@ -137,6 +153,7 @@ def _queue_row(row) -> QueueRow:
         last_contact_at=row.last_contact_at,
         callback_at=row.callback_at,
         promise_minor=row.promise_minor,
+        promised_on=row.promised_on,
         priority=row.priority,
     )
 

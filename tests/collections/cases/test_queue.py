@@ -75,6 +75,8 @@ def test_queue_orders_by_priority_and_shows_each_reason(
     text = page_text(response)
     assert "Promise due today" in text
     assert "¥50.00 promised for today" in text
+    # a pending promise for a later day (e.g. one the borrower made on the portal) shows too
+    assert "Promise to pay pending, by Nov 29, 2026" in text
     assert "Callback due" in text
     assert "Never contacted" in text
     assert "last contact 1 day ago" in text
