@@ -70,8 +70,6 @@ def loan_detail(loan_id: int):
     return render_template("borrower/loan.html", position=loan_position(loan, today), today=today)
 
 
-
-
 def _promise_limits() -> BorrowerPromiseLimits:
     config = current_app.config
     return BorrowerPromiseLimits(config["PROMISE_MAX_DAYS"], config["PROMISE_MINIMUM_UNITS"])
