@@ -28,7 +28,7 @@ from portal.auth.models import Channel, Role, User
 from portal.collections import labels as collections_labels
 from portal.collections.legal.access import Actor
 from portal.collections.legal.agency import place_with_agency
-from portal.collections.legal.services import decide_request, request_legal
+from portal.collections.legal.services import decide_request, pending_request, request_legal
 from portal.collections.models import AgencyPlacement, CaseNote, CollectionCase, LegalRequest
 from portal.collections.run import run_collections
 from portal.demo import DEMO_PASSWORD, seed
@@ -225,7 +225,7 @@ def _build_demo(app) -> Demo:
         )
         db.session.commit()
         admin_actor = Actor(admin.id, Role.ADMIN, admin.name)
-        legal = request_legal(
+        legal = pending_request(stage_3.id) or request_legal(  # the demo may have asked already
             stage_3.id, reason="No payment for months.", actor=admin_actor, now=now, ip_address=None
         )
         db.session.commit()

@@ -189,6 +189,13 @@ def transition_reason(reason: str | None) -> str:
     return label(TRANSITION_REASON_LABELS, reason)
 
 
+def rulebook_version_label(version: int | None) -> str:
+    """A contact-rules version as staff read it: 0 is the built-in rules nobody edited yet."""
+    if not version:
+        return gettext("built-in rules")
+    return gettext("version %(version)s", version=version)
+
+
 def rule_label(rule: str | None) -> str:
     """A guard rule in words, e.g. ``opt_out:sms`` -> "the borrower opted out of this channel"."""
     if not rule:

@@ -22,6 +22,7 @@ from portal.demo.accounts import (
     exists,
 )
 from portal.demo.history import at, latest_run, replay
+from portal.demo.legal import seed_legal_request
 from portal.demo.loans import Event, LoanTerms, open_loan, plan_loan
 from portal.extensions import db
 from portal.loans.charges.models import LateFeeKind
@@ -113,6 +114,8 @@ def seed(
     if result.users_created:
         _seed_notices(today, now)
         audit("demo.seeded", now=now, details=result.__dict__)
+    if history_days:
+        seed_legal_request(now)
     return result
 
 

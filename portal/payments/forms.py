@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, StringField
-from wtforms.validators import InputRequired, Length
+from wtforms.validators import AnyOf, InputRequired, Length, Optional
 
 from portal.forms import WholeNumberField, choices, strip
 from portal.money import MAX_AMOUNT_MINOR
@@ -40,7 +40,8 @@ class PayForm(FlaskForm):
     shown_payoff = AmountShownField()
     # The "other" amount whose allocation the borrower saw: paying it needs that preview first.
     previewed = AmountShownField()
-    action = HiddenField()
+    # The button pressed: "preview" (show the allocation of the other amount) or "pay".
+    action = HiddenField(validators=[Optional(), AnyOf(["preview", "pay"])])
 
 
 class SandboxCardForm(FlaskForm):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from flask_babel import force_locale
 
-from portal.collections.labels import transition_reason
+from portal.collections.labels import rulebook_version_label, transition_reason
 
 
 @pytest.mark.parametrize(
@@ -25,3 +25,15 @@ def test_transition_reasons_read_in_the_readers_language(app_ctx, reason, englis
         assert transition_reason(reason) == english
     with force_locale("zh_CN"):
         assert transition_reason(reason) == chinese
+
+
+@pytest.mark.parametrize(
+    ("version", "english", "chinese"),
+    [(0, "built-in rules", "内置规则"), (3, "version 3", "第 3 版")],
+)
+def test_rulebook_versions_read_in_the_readers_language(app_ctx, version, english, chinese):
+    """Version 0 is the built-in rules (never "v0"); others are numbered."""
+    with force_locale("en"):
+        assert rulebook_version_label(version) == english
+    with force_locale("zh_CN"):
+        assert rulebook_version_label(version) == chinese

@@ -190,3 +190,33 @@ def test_demo_accounts_sign_in_with_the_published_password(seeded, email):
         },
     )
     assert response.status_code == 302, page_text(response)
+
+
+def test_the_demo_has_one_pending_legal_request_with_complete_evidence(seeded, ctx):
+    """A stage-3 case its collector asked to take to the legal stage: pending, every checklist
+    item present, and the admin's requests page lists it (the second seed added none)."""
+    from portal.collections.models import LegalRequest, LegalStatus
+
+    [request] = db.session.scalars(select(LegalRequest)).all()
+    case = db.session.get_one(CollectionCase, request.case_id)
+    assert request.decision is None
+    assert (case.stage, case.status, case.legal_status) == (
+        3,
+        CaseStatus.OPEN,
+        LegalStatus.REQUESTED,
+    )
+    items = request.checklist["items"].values()
+    assert len(items) == 4
+    assert all(item["present"] for item in items)
+    client = seeded.app.test_client()
+    client.post(
+        "/login",
+        data={
+            "email": "admin@demo.test",
+            "password": "demo1234",
+            "csrf_token": csrf_token(client, "/login"),
+        },
+    )
+    assert f'data-testid="pending-{request.id}"' in client.get(
+        "/staff/collections/legal/requests"
+    ).get_data(as_text=True)

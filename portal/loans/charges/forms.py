@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import FieldList, HiddenField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import FieldList, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length
-from wtforms.widgets import TextInput
+from wtforms.widgets import HiddenInput, TextInput
 
-from portal.converters import id_or_none
-from portal.forms import WholeNumberField, strip
+from portal.forms import IdField, WholeNumberField, strip
 from portal.loans.adjustments import MAX_REASON
 from portal.loans.charges.labels import COMPONENT_LABELS, LATE_FEE_KIND_LABELS
 from portal.loans.charges.services import Policy
@@ -31,7 +30,8 @@ def _required():
 
 
 class PolicyForm(FlaskForm):
-    base_version = HiddenField()
+    # The version the admin edited (0: none yet); a hostile one is a field error, not "none".
+    base_version = IdField(widget=HiddenInput())
     grace_days = NumberField(_l("Grace period (days)"), validators=[_required()])
     late_fee_kind = SelectField(
         _l("Late fee"),
@@ -59,10 +59,10 @@ class PolicyForm(FlaskForm):
     @classmethod
     def of(cls, policy: Policy) -> PolicyForm:
         """A form showing ``policy``."""
-        return cls(formdata=None, data={"base_version": str(policy.version), **policy.settings()})
+        return cls(formdata=None, data={"base_version": policy.version, **policy.settings()})
 
     def expected_version(self) -> int | None:
-        return id_or_none(self.base_version.data or "")
+        return self.base_version.data
 
     def settings(self) -> dict:
         """The submitted policy, shaped for ``save_policy_version``."""

@@ -95,7 +95,7 @@ def save(product: str):
         return _page(chosen, form, error.errors), 422
     except PolicyChanged as error:
         db.session.rollback()
-        form.base_version.data = str(current_policy(chosen).version)
+        form.base_version.data = current_policy(chosen).version
         return _page(chosen, form, [str(error.message)]), 409
     db.session.commit()
     flash(_("Saved the charge policy as version %(version)s.", version=saved.version), "success")

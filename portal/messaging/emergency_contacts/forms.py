@@ -20,11 +20,14 @@ from portal.messaging.emergency_contacts.services import (
 
 
 def _e164(form, field) -> None:
-    if field.data and normalize_phone(field.data) is None:
+    if field.data and normalize_phone(field.data, form.phone_region) is None:
         raise ValidationError(str(InvalidPhone.message))
 
 
 class EmergencyContactForm(FlaskForm):
+    # The borrower's region for numbers typed without a country code (``phone_region``).
+    phone_region: str | None = None
+
     name = StringField(
         _l("Full name"),
         filters=[lambda value: value.strip() if isinstance(value, str) else value],

@@ -21,6 +21,7 @@ from portal.messaging.emergency_contacts.services import (
     EmergencyContactRefused,
     active_contacts,
     add_contact,
+    phone_region,
     remove_contact,
 )
 from portal.timeutil import utcnow
@@ -44,6 +45,7 @@ def _page(form: EmergencyContactForm):
 def index():
     """The borrower's emergency contacts and the form to add one."""
     form = EmergencyContactForm()
+    form.phone_region = phone_region(current_user.locale)
     if not form.validate_on_submit():
         return _page(form), 422 if form.is_submitted() else 200
     try:

@@ -15,11 +15,12 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from portal.audit.services import record as audit
-from portal.auth.models import BorrowerProfile
+from portal.auth.models import BorrowerProfile, User
 from portal.domain import DomainError, NotFound
 from portal.extensions import db
 from portal.messaging.labels import RELATIONSHIP_LABELS as RELATIONSHIPS
@@ -31,6 +32,9 @@ NAME_MAX = 120
 _E164 = re.compile(r"^\+[1-9]\d{7,14}$")
 # What people type between digits; removed before the number is checked.
 _SEPARATORS = re.compile(r"[\s\-.()]")
+# A mainland China mobile number as people there type it, without +86: 1, then 3-9, 9 more.
+_CN_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+CHINA_TIME_ZONES = frozenset({"Asia/Shanghai", "Asia/Chongqing", "Asia/Harbin", "Asia/Urumqi"})
 
 
 class EmergencyContactNotFound(NotFound):
@@ -79,9 +83,21 @@ class TooManyContacts(EmergencyContactRefused):
     )
 
 
-def normalize_phone(text: str) -> str | None:
-    """``text`` as an E.164 number (``+86 138-0013-8000`` -> ``+8613800138000``), or None."""
+def phone_region(locale: str | None) -> str | None:
+    """ "CN" when a person's numbers typed without a country code are mainland China ones: their
+    locale is Chinese, or they chose none and the portal's DEFAULT_TIMEZONE is China's;
+    otherwise None (a country code is required)."""
+    if locale:
+        return "CN" if locale.startswith("zh") else None
+    return "CN" if current_app.config["DEFAULT_TIMEZONE"] in CHINA_TIME_ZONES else None
+
+
+def normalize_phone(text: str, region: str | None = None) -> str | None:
+    """``text`` as an E.164 number (``+86 138-0013-8000`` -> ``+8613800138000``), or None; in
+    ``region`` "CN" an 11-digit mainland mobile number needs no ``+86`` (``138 0013 8000``)."""
     compact = _SEPARATORS.sub("", text or "")
+    if region == "CN" and _CN_MOBILE.match(compact):
+        return "+86" + compact
     return compact if _E164.match(compact) else None
 
 
@@ -130,7 +146,9 @@ def add_contact(
     name = (name or "").strip()
     if not name or len(name) > NAME_MAX:
         raise InvalidName()
-    number = normalize_phone(phone)
+    user = db.session.get(User, borrower_id)
+    region = phone_region(user.locale) if user is not None else None
+    number = normalize_phone(phone, region)
     if number is None:
         raise InvalidPhone()
     if relationship not in RELATIONSHIPS:

@@ -301,6 +301,8 @@ def test_timeline_merges_every_kind_of_event_newest_first(app, client, setup, mo
     assert "Call refused by the contact rules : outside the contact hours" in text
     assert "Callback scheduled : for 11/29/26" in text  # in the borrower’s time
     assert html.count('data-testid="guard-decision"') == 2  # on the message and on the call
+    assert "built-in rules)" in text  # rulebook version 0, never "v0"
+    assert " v0" not in text
     assert "&lt;b&gt;called twice&lt;/b&gt;" in html  # what people write is escaped
 
 

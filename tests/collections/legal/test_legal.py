@@ -18,6 +18,7 @@ from portal.collections.models import (
     LegalStatus,
 )
 from portal.extensions import db
+from portal.loans.models import Loan
 from portal.messaging.models import Message
 from tests.collections.legal.conftest import (
     REQUESTS,
@@ -50,6 +51,24 @@ def test_request_page_shows_every_checklist_item_present(app, client, make_user,
     assert "the loan record and the borrower account are the agreement and consent record" in text
     assert "The audit log is intact" in text
     assert 'data-testid="request-form"' in html
+
+
+def test_legal_pages_name_the_loan_and_borrower_not_the_case_id(app, client, make_user, make_loan):
+    """The request page's title and heading, and the admin's list, show the loan reference and
+    the borrower's name (as the page shows them), never "case <id>"."""
+    case = open_case(app, make_user, make_loan)
+    with app.app_context():
+        reference = db.session.get_one(Loan, case.loan_id).reference
+    login(client, case.collector)
+    html = client.get(case.url()).get_data(as_text=True)
+    assert f"<title>Legal escalation — {reference}" in html
+    assert f"Legal escalation — {reference}, Wang Fang</h1>" in html
+    assert f"case {case.case_id}" not in html.lower()
+    assert request_approval(client, case).status_code == 303
+    admin_client, _ = new_admin(app, make_user)
+    text = page_text(admin_client.get(REQUESTS))
+    assert f"{reference} · Wang Fang" in text
+    assert f"Case {case.case_id}" not in text
 
 
 def test_request_records_checklist_status_transition_and_audit(app, client, make_user, make_loan):

@@ -197,3 +197,12 @@ def test_the_views_declare_their_role(app):
     """The role marker tests/auth/test_roles.py looks for is on both views."""
     for endpoint in ("messaging_emergency_contacts.index", "messaging_emergency_contacts.remove"):
         assert app.view_functions[endpoint].allowed_roles == (Role.BORROWER,)
+
+
+def test_a_chinese_borrower_types_a_mobile_number_without_86(app, client, make_user):
+    """A zh_CN borrower's 11-digit mainland number with spaces is saved as +86..."""
+    account = make_user(Role.BORROWER, locale="zh_CN")
+    login(client, account)
+
+    assert _add(client, phone="139 0013 9000").status_code == 303
+    assert _contacts(app, account.id) == [("Li Wei", "+8613900139000", "friend", False)]

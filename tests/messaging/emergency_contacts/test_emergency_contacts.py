@@ -25,6 +25,7 @@ from portal.messaging.emergency_contacts.services import (
     active_contacts,
     add_contact,
     normalize_phone,
+    phone_region,
     remove_contact,
     set_number_opt_out,
 )
@@ -106,6 +107,47 @@ def _text(borrower_id: int, contact_id: int, now=NOW):
 def test_phone_numbers_are_read_as_e164(typed, expected):
     """Spaces, dashes, dots and brackets are dropped; the rest must be +, 8 to 15 digits."""
     assert normalize_phone(typed) == expected
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("13900000002", "+8613900000002"),
+        ("139 0000 0002", "+8613900000002"),
+        ("139-0000-0002", "+8613900000002"),
+        ("+1 415 555 0100", "+14155550100"),  # a country code still wins
+        ("12900000002", None),  # mainland mobile numbers start 13-19
+        ("1390000000", None),  # 10 digits
+        ("139000000021", None),  # 12 digits
+        ("02112345678", None),  # a landline with its area code: not a mobile number
+    ],
+)
+def test_in_china_a_mainland_mobile_number_needs_no_country_code(typed, expected):
+    """Region CN: 11 digits 1[3-9]... become +86...; other regions still need the code."""
+    assert normalize_phone(typed, "CN") == expected
+    assert normalize_phone(typed) == (expected if typed.startswith("+") else None)
+
+
+@pytest.mark.parametrize(
+    ("locale", "default_timezone", "region"),
+    [
+        ("zh_CN", "America/New_York", "CN"),
+        ("en", "Asia/Shanghai", None),
+        (None, "Asia/Shanghai", "CN"),
+        (None, "America/New_York", None),
+    ],
+)
+def test_the_phone_region_is_the_locale_else_the_portal_time_zone(
+    app, app_ctx, locale, default_timezone, region
+):
+    """A Chinese locale means China; no locale, the portal's own time zone decides."""
+    app.config["DEFAULT_TIMEZONE"] = default_timezone
+    assert phone_region(locale) == region
+
+
+def test_a_chinese_borrowers_contact_typed_without_86_is_stored_in_e164(app_ctx, make_user):
+    account = make_user(locale="zh_CN")
+    assert _add(account.id, phone="139 0000 0002").phone == "+8613900000002"
 
 
 def test_a_contact_is_added_with_a_normalised_number_and_audited(borrower):
