@@ -80,6 +80,14 @@ def sample_variables(purpose_code: str, locale: str, *, now: datetime) -> dict[s
             amount=money(PLAN_INSTALMENT),
             date=day(7),
         )
+        # The email receipt's allocation lines (portal/payments/receipts/services.py).
+        allocation_summary = _(
+            "Installment %(number)s (due %(date)s) · %(component)s: %(amount)s",
+            number=1,
+            date=day(-DAYS_PAST_DUE),
+            component=_("Principal"),
+            amount=money(AMOUNT_PAID),
+        )
     values = {
         "borrower_name": sample_borrower_name(locale),
         "portal_url": url + "/",
@@ -104,6 +112,8 @@ def sample_variables(purpose_code: str, locale: str, *, now: datetime) -> dict[s
         "deadline_date": day(14),
         "lawyer_name": LAWYER_NAMES.get(locale, LAWYER_NAMES["en"]),
         "plan_summary": plan_summary,
+        "allocation_summary": allocation_summary,
+        "receipt_url": url + "/payments/receipts/1",
         "complaint_reference": f"CP-{today:%Y%m%d}-0001",
         "response_due_date": day(15),
         "contact_name": CONTACT_NAMES.get(locale, CONTACT_NAMES["en"]),

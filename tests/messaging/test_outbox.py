@@ -25,6 +25,8 @@ RECEIPT = {
     "amount_paid": "¥100.00",
     "paid_at": "2026-11-28",
     "outstanding": "¥0.00",
+    "allocation_summary": "第 1 期 · 本金：¥100.00",
+    "receipt_url": "http://x/payments/receipts/1",
 }
 DUE = {"loan_reference": "LN-1", "amount_due": "¥500.00", "pay_url": "http://x/pay"}
 

@@ -139,6 +139,8 @@ RECEIPT_VARIABLES = {
     "amount_paid": "¥500.00",
     "paid_at": "2026-11-28",
     "outstanding": "¥2,500.00",
+    "allocation_summary": "第 1 期 · 本金：¥500.00",
+    "receipt_url": "http://127.0.0.1:5000/payments/receipts/1",
 }
 
 
