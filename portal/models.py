@@ -15,7 +15,7 @@ from portal.collections.models import (
     LegalRequest,
     PromiseToPay,
 )
-from portal.loans.charges.models import ChargePolicy, LateCharge
+from portal.loans.charges.models import AccrualMark, ChargePolicy, LateCharge
 from portal.loans.models import (
     Installment,
     LedgerAdjustment,
@@ -48,6 +48,7 @@ from portal.payments.models import (
 __all__ = [
     "ChargePolicy",
     "LateCharge",
+    "AccrualMark",
     "Dispute",
     "PaymentAttempt",
     "PaymentIssue",
