@@ -64,7 +64,7 @@ from portal.extensions import db
 from portal.loans.charges.models import AccrualMark, ChargeKind, LateCharge, LateFeeKind
 from portal.loans.charges.services import Policy, current_policies
 from portal.loans.models import Installment, Loan, LoanProduct, LoanStatus
-from portal.sqlutil import days_since, plan_for_bulk
+from portal.sqlutil import days_since, plan_for_bulk, plan_for_lookups
 
 BPS = 10_000
 DAYS_IN_YEAR = 365
@@ -90,6 +90,7 @@ def accrue_late_charges(as_of: date) -> int:
     # Counted by id, not rowcount: SQLite reports none for an INSERT written after a WITH.
     added = db.session.scalar(select(func.count()).where(LateCharge.id > before)) or 0
     if added:
+        plan_for_lookups()  # a few rows per overdue loan, by primary key
         _post(as_of, before)
     return added
 
@@ -180,11 +181,12 @@ def _candidates(as_of: date, since: date | None, policy: Policy) -> list[Any]:
             ).where(o.late_fee_on.is_(None))
         )
     if policy.penalty_bps_per_day > 0:
-        oldest = func.min(o.sequence * KEY + o.installment_id)
+        key = literal(KEY, BigInteger)
+        oldest = func.min(o.sequence * key + o.installment_id)
         uncapped = func.sum(o.days * o.per_day)
         selects.append(
             select(
-                (oldest % KEY).label("installment_id"),
+                (oldest % key).label("installment_id"),
                 o.loan_id,
                 func.min(o.sequence).label("sequence"),
                 literal(ChargeKind.PENALTY.value).label("kind"),
