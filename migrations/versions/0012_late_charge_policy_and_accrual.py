@@ -92,6 +92,7 @@ def upgrade():
         sa.Column("days", sa.Integer(), nullable=False),
         sa.Column("uncapped_minor", sa.BigInteger(), nullable=False),
         sa.Column("amount_minor", sa.BigInteger(), nullable=False),
+        sa.Column("room_after_minor", sa.BigInteger(), nullable=False),
         sa.Column("policy_version", sa.Integer(), nullable=False),
         sa.CheckConstraint(
             "amount_minor >= 0 AND amount_minor <= uncapped_minor",
@@ -125,6 +126,9 @@ def upgrade():
             nullable=False,
         ),
         sa.Column("accrued_through", sa.Date(), nullable=False),
+        sa.Column("first_id", sa.Integer(), nullable=True),
+        sa.Column("last_id", sa.Integer(), nullable=True),
+        sa.Column("cap_annual_bps", sa.Integer(), nullable=True),
         sa.PrimaryKeyConstraint("product", name=op.f("pk_late_charge_mark")),
     )
     with op.batch_alter_table("installment", schema=None) as batch_op:

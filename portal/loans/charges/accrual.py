@@ -81,12 +81,21 @@ def accrue_late_charges(as_of: date) -> int:
     commit together: the posting finds this run's rows as those above the highest id before it).
     """
     plan_for_bulk(whole_table_join=True)
-    before = db.session.scalar(select(func.max(LateCharge.id))) or 0
+    before = _last_id()
     for policy in current_policies().values():
-        if policy.charges_anything:
-            claimed, since = _claim(policy.product, as_of)
-            if claimed:
-                _accrue(as_of, since, policy)
+        if not policy.charges_anything:
+            continue
+        mark = _claim(policy.product, as_of)
+        if mark is None:
+            continue
+        first = _last_id()
+        _accrue(as_of, mark, policy)
+        last = _last_id()
+        mark.accrued_through = as_of
+        mark.first_id, mark.last_id = (first + 1, last) if last > first else (None, None)
+        mark.cap_annual_bps = policy.cap_annual_bps
+        db.session.add(mark)
+    db.session.flush()
     # Counted by id, not rowcount: SQLite reports none for an INSERT written after a WITH.
     added = db.session.scalar(select(func.count()).where(LateCharge.id > before)) or 0
     if added:
@@ -95,25 +104,21 @@ def accrue_late_charges(as_of: date) -> int:
     return added
 
 
-def _claim(product: LoanProduct, as_of: date) -> tuple[bool, date | None]:
-    """Move the product's run mark to ``as_of``: (whether to accrue, the mark before).
+def _last_id() -> int:
+    return db.session.scalar(select(func.max(LateCharge.id))) or 0
 
-    The mark's row is locked (FOR UPDATE) until the caller commits, so two runs never charge
-    the same days; a date at or before the mark is not accrued again.
-    """
+
+def _claim(product: LoanProduct, as_of: date) -> AccrualMark | None:
+    """The product's run mark, locked (FOR UPDATE) until the caller commits so that two runs
+    never charge the same days; None when ``as_of`` is at or before it (nothing to accrue).
+    A product accrued for the first time gets a new mark (``accrued_through`` None: the run
+    adds it once moved)."""
     mark = db.session.scalar(
         select(AccrualMark).where(AccrualMark.product == product).with_for_update()
     )
     if mark is None:
-        db.session.add(AccrualMark(product=product, accrued_through=as_of))
-        db.session.flush()
-        return True, None
-    since = mark.accrued_through
-    if as_of <= since:
-        return False, since
-    mark.accrued_through = as_of
-    db.session.flush()
-    return True, since
+        return AccrualMark(product=product)  # added once moved (its date cannot be empty)
+    return None if as_of <= mark.accrued_through else mark
 
 
 def _least(a, b):
@@ -200,46 +205,91 @@ def _candidates(as_of: date, since: date | None, policy: Policy) -> list[Any]:
     return selects
 
 
-def _accrue(as_of: date, since: date | None, policy: Policy) -> None:
-    selects = _candidates(as_of, since, policy)
-    # Referenced twice (the rows, and their loans for the cost): PostgreSQL computes it once.
-    source: Any = selects[0] if len(selects) == 1 else union_all(*selects)
-    candidate = source.cte("candidate")
-    i = Installment
-    cost = (
-        select(
-            i.loan_id.label("loan_id"),
-            func.sum(i.interest_due + i.fee_due + i.late_charge_due).label("cost"),
-        )
-        .where(i.loan_id.in_(select(candidate.c.loan_id)))
-        .group_by(i.loan_id)
-        .subquery("cost")
-    )
-    cap = (
+def _cap(policy: Policy, day: date) -> ColumnElement[int]:
+    """The loan's cost cap on ``day`` (an expression over ``loan``)."""
+    return (
         Loan.principal_minor
         * policy.cap_annual_bps
-        * days_since(as_of, Loan.disbursed_on)
+        * days_since(day, Loan.disbursed_on)
         // (BPS * DAYS_IN_YEAR)
     )
-    before = (
-        func.sum(candidate.c.uncapped).over(
-            partition_by=candidate.c.loan_id,
-            order_by=(candidate.c.sequence, candidate.c.kind),
-            rows=(None, 0),
+
+
+def _room(as_of: date, mark: AccrualMark, policy: Policy, candidate) -> Any:
+    """Each candidate loan's headroom before this run (cap less cost) and what it asks.
+
+    The cost (every installment of the loan) is read only where it matters. A loan's cost
+    grows only by accruals (waivers and rebates lower it), so its headroom is at least the one
+    the last run left it (``room_after_minor`` of that run's rows) plus what the cap grew since:
+    when that covers what the loan asks, everything is granted, as the exact figure would
+    grant it; otherwise (a new loan, a loan near its cap, a changed cap) the cost is summed for
+    that loan alone (a correlated subquery over its installments).
+    """
+    c = candidate.c
+    asked = (
+        select(c.loan_id.label("loan_id"), func.sum(c.uncapped).label("asked"))
+        .group_by(c.loan_id)
+        .subquery("asked")
+    )
+    known: ColumnElement[Any] = literal(None, BigInteger)
+    previous = None
+    if (
+        mark.accrued_through is not None
+        and mark.first_id is not None
+        and mark.cap_annual_bps == policy.cap_annual_bps
+    ):
+        lc = LateCharge
+        previous = (
+            select(lc.loan_id.label("loan_id"), func.min(lc.room_after_minor).label("room"))
+            .where(lc.id.between(mark.first_id, mark.last_id))
+            .group_by(lc.loan_id)
+            .subquery("previous")
         )
-        - candidate.c.uncapped
+        known = previous.c.room + _cap(policy, as_of) - _cap(policy, mark.accrued_through)
+    i = Installment
+    cost = (
+        select(func.sum(i.interest_due + i.fee_due + i.late_charge_due))
+        .where(i.loan_id == asked.c.loan_id)
+        .scalar_subquery()
+    )
+    room = case((known >= asked.c.asked, known), else_=_cap(policy, as_of) - cost)
+    query = select(asked.c.loan_id, asked.c.asked, room.label("room")).join(
+        Loan, Loan.id == asked.c.loan_id
+    )
+    if previous is not None:
+        query = query.outerjoin(previous, previous.c.loan_id == asked.c.loan_id)
+    return query.subquery("room")
+
+
+def _accrue(as_of: date, mark: AccrualMark, policy: Policy) -> None:
+    selects = _candidates(as_of, mark.accrued_through, policy)
+    # Referenced twice (the rows, and their loans for the room): PostgreSQL computes it once.
+    source: Any = selects[0] if len(selects) == 1 else union_all(*selects)
+    candidate = source.cte("candidate")
+    c = candidate.c
+    room = _room(as_of, mark, policy, candidate)
+    before = (
+        func.sum(c.uncapped).over(
+            partition_by=c.loan_id, order_by=(c.sequence, c.kind), rows=(None, 0)
+        )
+        - c.uncapped
+    )
+    granted_in_all = case(
+        (room.c.room <= 0, 0),
+        (room.c.room >= room.c.asked, room.c.asked),
+        else_=room.c.room,
     )
     shared = (
         select(
-            candidate.c.installment_id,
-            candidate.c.loan_id,
-            candidate.c.kind,
-            candidate.c.days,
-            candidate.c.uncapped,
-            (cap - cost.c.cost - before).label("room"),
+            c.installment_id,
+            c.loan_id,
+            c.kind,
+            c.days,
+            c.uncapped,
+            (room.c.room - before).label("room"),
+            (room.c.room - granted_in_all).label("room_after"),
         )
-        .join(cost, cost.c.loan_id == candidate.c.loan_id)
-        .join(Loan, Loan.id == candidate.c.loan_id)
+        .join(room, room.c.loan_id == c.loan_id)
         .subquery("shared")
     )
     granted = case(
@@ -257,6 +307,7 @@ def _accrue(as_of: date, since: date | None, policy: Policy) -> None:
                 "days",
                 "uncapped_minor",
                 "amount_minor",
+                "room_after_minor",
                 "policy_version",
             ],
             select(
@@ -267,6 +318,7 @@ def _accrue(as_of: date, since: date | None, policy: Policy) -> None:
                 shared.c.days,
                 shared.c.uncapped,
                 granted,
+                shared.c.room_after,
                 literal(policy.version, Integer),
             ),
         )

@@ -105,6 +105,10 @@ class LateCharge(Model):
     days: Mapped[int] = mapped_column(Integer)  # penalty days covered (1 for a late fee)
     uncapped_minor: Mapped[int] = mapped_column(BigInteger)  # what the policy asked for
     amount_minor: Mapped[int] = mapped_column(BigInteger)  # what the cap let through
+    # The loan's cap headroom after this run's rows (all rows of a loan in a run carry the
+    # same): exact when the run read the loan's cost, else a lower bound. The next run starts
+    # from it (see accrual) instead of reading every installment of the loan again.
+    room_after_minor: Mapped[int] = mapped_column(BigInteger)
     policy_version: Mapped[int] = mapped_column(Integer)
 
 
@@ -119,3 +123,8 @@ class AccrualMark(Model):
         enum_column(LoanProduct, "late_charge_mark_product"), primary_key=True
     )
     accrued_through: Mapped[date] = mapped_column(Date)
+    # That run's rows (ids first_id..last_id; none if it wrote none) and the cap they were held
+    # to: the next run reads the loans' headroom from them.
+    first_id: Mapped[int | None] = mapped_column(Integer)
+    last_id: Mapped[int | None] = mapped_column(Integer)
+    cap_annual_bps: Mapped[int | None] = mapped_column(Integer)
