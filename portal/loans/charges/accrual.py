@@ -258,7 +258,9 @@ def _room(as_of: date, mark: AccrualMark, policy: Policy, candidate) -> Any:
     )
     if previous is not None:
         query = query.outerjoin(previous, previous.c.loan_id == asked.c.loan_id)
-    return query.subquery("room")
+    # Materialized: the room is used in several expressions below, and PostgreSQL would
+    # otherwise copy its subquery (and its per-loan cost reads) into each of them.
+    return query.cte("room").prefix_with("MATERIALIZED", dialect="postgresql")
 
 
 def _accrue(as_of: date, mark: AccrualMark, policy: Policy) -> None:
