@@ -25,7 +25,13 @@ So nothing per installment has to be rewritten every day to remember what was ch
 i.e. after waivers) never exceeds floor(principal x cap bps x days since disbursement /
 3,650,000). The loan's headroom is shared among that run's rows oldest installment first (a
 fee before the penalty on the same installment) with a running window sum; what the cap cuts is
-kept as ``uncapped_minor`` beside ``amount_minor``.
+kept as ``uncapped_minor`` beside ``amount_minor``. Reading every installment of every overdue
+loan for its cost would cost as much as the rest of the run, so each row also keeps the loan's
+headroom after the run (``room_after_minor``), and the next run starts from it: the cost grows
+only by accruals (waivers and rebates lower it), so that headroom plus the cap's growth since is
+a lower bound of today's; where it covers what the loan asks, all is granted (as the exact
+figure would grant it), and only the other loans (new ones, loans at or near their cap, a
+changed cap) have their cost summed, each by an index lookup.
 
 Then ONE ``UPDATE ... FROM`` posts this run's rows that carry money (a penalty cut to zero
 posts nothing): each installment's ``late_charge_due`` grows by them, and ``late_fee_on``
