@@ -115,7 +115,12 @@ class LateCharge(Model):
 class AccrualMark(Model):
     """The last date a product's late charges were accrued through: the next run charges
     penalty interest for the days after it (skipped days included), and a run for that date or
-    an earlier one adds nothing. One row per product, moved by each accrual that charged."""
+    an earlier one adds nothing. One row per product, moved by each accrual that charged.
+
+    Invariant the accrual relies on: only the accrual raises an installment's interest, fee or
+    late charge due (waivers and rebates lower them). Code that ever raises one must clear
+    ``first_id``/``last_id`` here, so that the next run reads every loan's cost again.
+    """
 
     __tablename__ = "late_charge_mark"
 
