@@ -16,7 +16,7 @@ from portal.collections.models import (
     PromiseToPay,
 )
 from portal.hardship.models import HardshipDocument, HardshipRequest
-from portal.loans.charges.models import ChargePolicy, LateCharge
+from portal.loans.charges.models import AccrualMark, ChargePolicy, LateCharge
 from portal.loans.models import (
     Installment,
     LedgerAdjustment,
@@ -53,6 +53,7 @@ __all__ = [
     "PlanPolicyVersion",
     "ChargePolicy",
     "LateCharge",
+    "AccrualMark",
     "Dispute",
     "PaymentAttempt",
     "PaymentIssue",

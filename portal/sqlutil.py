@@ -154,6 +154,17 @@ def plan_for_bulk(*, whole_table_join: bool = False) -> None:
         db.session.execute(text("SET LOCAL enable_indexonlyscan = off"))
 
 
+def plan_for_lookups() -> None:
+    """Undo ``plan_for_bulk(whole_table_join=True)`` for the rest of the transaction
+    (PostgreSQL): for a statement that touches a few tens of thousands of rows of a big table
+    by primary key (an ``UPDATE ... FROM`` a small set), where a nested loop of index lookups
+    beats hashing a sequential scan of the whole table."""
+    if db.engine.dialect.name != "postgresql":
+        return
+    db.session.execute(text("SET LOCAL enable_nestloop = on"))
+    db.session.execute(text("SET LOCAL enable_indexonlyscan = on"))
+
+
 def analyze(model) -> None:
     """Refresh the planner's statistics of a table a batch has just filled (PostgreSQL only).
 

@@ -126,11 +126,10 @@ class Installment(Model):
     # daily run; capped by the product's charge policy), less what staff waived.
     late_charge_due: Mapped[int] = mapped_column(BigInteger, default=0)
     late_charge_paid: Mapped[int] = mapped_column(BigInteger, default=0)
-    # The accrual's marks (portal.loans.charges.accrual): the day its late fee was charged, and
-    # the last day its penalty interest covers. They make a rerun of a date add nothing without
-    # reading the ledger of accrued charges back.
+    # The day the accrual charged this installment's late fee (portal.loans.charges.accrual):
+    # a fee is charged once. Penalty interest needs no mark here: the run's own mark
+    # (charges.models.AccrualMark) says which days are charged.
     late_fee_on: Mapped[date | None] = mapped_column(Date)
-    penalty_through: Mapped[date | None] = mapped_column(Date)
 
     loan: Mapped[Loan] = relationship(back_populates="installments")
 

@@ -11,8 +11,10 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     ForeignKey,
+    Index,
     Integer,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -65,17 +67,27 @@ class ChargePolicy(Model):
 
 
 class LateCharge(Model):
-    """What one run accrued on one installment, of one kind: the trail behind
+    """What one run accrued on one loan, of one kind: the trail behind
     ``installment.late_charge_due`` (the sum of these less late-charge adjustments).
 
-    Unique per installment, kind and date, so rerunning a date adds nothing; a late fee has at
-    most one row per installment (the accrual never adds a second). An amount the cap cut to
-    zero is still a row: that day (or that fee) is settled and never accrues again.
+    A late fee is a row per installment, once (a partial unique index: never a second fee on an
+    installment). Penalty interest is ONE row per loan per run, on the loan's oldest overdue
+    installment (where it is posted), covering ``days`` days of every overdue installment's
+    principal. A fee the cap cut to zero is still a row (that fee is settled and never charged
+    again); a penalty the cap cut to zero is a row with ``amount_minor`` 0 (the trail of what
+    the cap refused) and posts nothing. Reruns and skipped days are the business of the run
+    mark (``AccrualMark``), not of this table, which nothing reads back during the accrual.
     """
 
     __tablename__ = "late_charge"
     __table_args__ = (
-        UniqueConstraint("installment_id", "kind", "accrued_on"),
+        Index(
+            "uq_late_charge_fee_once",
+            "installment_id",
+            unique=True,
+            sqlite_where=text("kind = 'late_fee'"),
+            postgresql_where=text("kind = 'late_fee'"),
+        ),
         CheckConstraint(
             "amount_minor >= 0 AND amount_minor <= uncapped_minor", name="amount_range"
         ),
@@ -83,9 +95,9 @@ class LateCharge(Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # No foreign keys: the accrual writes these rows from installment rows in the same
-    # statement, and checking each against installment and loan again costs seconds a day at
-    # a hundred thousand overdue installments (as for collection_position).
+    # No foreign keys and no other index: the accrual writes these rows from installment rows
+    # in the same statement, and each check or index entry costs time a day at a hundred
+    # thousand overdue loans (as for collection_position).
     installment_id: Mapped[int] = mapped_column(Integer)
     loan_id: Mapped[int] = mapped_column(Integer)
     kind: Mapped[ChargeKind] = mapped_column(enum_column(ChargeKind, "late_charge_kind"))
@@ -93,4 +105,31 @@ class LateCharge(Model):
     days: Mapped[int] = mapped_column(Integer)  # penalty days covered (1 for a late fee)
     uncapped_minor: Mapped[int] = mapped_column(BigInteger)  # what the policy asked for
     amount_minor: Mapped[int] = mapped_column(BigInteger)  # what the cap let through
+    # The loan's cap headroom after this run's rows (all rows of a loan in a run carry the
+    # same): exact when the run read the loan's cost, else a lower bound. The next run starts
+    # from it (see accrual) instead of reading every installment of the loan again.
+    room_after_minor: Mapped[int] = mapped_column(BigInteger)
     policy_version: Mapped[int] = mapped_column(Integer)
+
+
+class AccrualMark(Model):
+    """The last date a product's late charges were accrued through: the next run charges
+    penalty interest for the days after it (skipped days included), and a run for that date or
+    an earlier one adds nothing. One row per product, moved by each accrual that charged.
+
+    Invariant the accrual relies on: only the accrual raises an installment's interest, fee or
+    late charge due (waivers and rebates lower them). Code that ever raises one must clear
+    ``first_id``/``last_id`` here, so that the next run reads every loan's cost again.
+    """
+
+    __tablename__ = "late_charge_mark"
+
+    product: Mapped[LoanProduct] = mapped_column(
+        enum_column(LoanProduct, "late_charge_mark_product"), primary_key=True
+    )
+    accrued_through: Mapped[date] = mapped_column(Date)
+    # That run's rows (ids first_id..last_id; none if it wrote none) and the cap they were held
+    # to: the next run reads the loans' headroom from them.
+    first_id: Mapped[int | None] = mapped_column(Integer)
+    last_id: Mapped[int | None] = mapped_column(Integer)
+    cap_annual_bps: Mapped[int | None] = mapped_column(Integer)

@@ -141,3 +141,90 @@ def test_scheduled_interest_counts_against_the_cap(app, plain_loan, set_policy):
         assert loan_row is not None
         kinds = set(db.session.scalars(select(LateCharge.kind)))
         assert kinds == {ChargeKind.PENALTY}
+
+
+def test_penalty_is_one_row_per_loan_on_its_oldest_installment(app, plain_loan, set_policy):
+    """Two overdue installments: the day's penalty on both principals is one row, posted to the
+    oldest; once the oldest is paid the next run posts to the next one, for the days since the
+    last run only (the run mark), not again from that installment's due date."""
+    set_policy(penalty_bps_per_day=10, cap_annual_bps=GENEROUS_CAP)
+    loan = plain_loan([(date(2026, 2, 1), 100_000, 0, 0), (date(2026, 3, 1), 200_000, 0, 0)])
+    with app.app_context():
+        accrue(date(2026, 3, 2))  # 29 days of 100 + 1 day of 200
+        assert late_charges(loan) == [3_100, 0]
+        rows = db.session.execute(select(LateCharge.installment_id, LateCharge.days)).all()
+        first, second = db.session.scalars(
+            select(Installment.id).where(Installment.loan_id == loan).order_by(Installment.sequence)
+        ).all()
+        assert rows == [(first, 29)]
+        db.session.get(Installment, first).principal_paid = 100_000
+        db.session.commit()
+        accrue(date(2026, 3, 5))  # 3 days of 200 on the second, now the oldest
+        assert late_charges(loan) == [3_100, 600]
+
+
+def test_a_penalty_the_cap_refuses_is_kept_but_posts_nothing(app, plain_loan, set_policy):
+    """With no headroom, the penalty row records what was asked (amount 0) and no installment
+    changes; the next day asks again (the cap may have room by then)."""
+    set_policy(penalty_bps_per_day=10, cap_annual_bps=0)
+    loan = plain_loan([(date(2026, 2, 1), 100_000, 0, 0)])
+    with app.app_context():
+        assert accrue(date(2026, 2, 3)) == 1
+        assert late_charges(loan) == [0]
+        capped = db.session.execute(select(LateCharge.uncapped_minor, LateCharge.amount_minor))
+        assert capped.all() == [(200, 0)]
+        assert accrue(date(2026, 2, 4)) == 1
+        assert late_charges(loan) == [0]
+
+
+def test_a_loan_made_active_again_is_charged_from_then_on(app, plain_loan, set_policy):
+    """Days a loan was not active are not charged when it becomes active again."""
+    set_policy(penalty_bps_per_day=10, cap_annual_bps=GENEROUS_CAP)
+    active = plain_loan([(date(2026, 2, 1), 100_000, 0, 0)])
+    paused = plain_loan([(date(2026, 2, 1), 100_000, 0, 0)], status=LoanStatus.WRITTEN_OFF)
+    with app.app_context():
+        accrue(date(2026, 2, 11))
+        db.session.get(Loan, paused).status = LoanStatus.ACTIVE
+        db.session.commit()
+        accrue(date(2026, 2, 13))
+        assert late_charges(active) == [1_200]
+        assert late_charges(paused) == [200]
+
+
+def test_headroom_freed_by_a_waiver_is_found_again(app, plain_loan, set_policy):
+    """A run starts from the headroom the last run left (its rows' ``room_after_minor``) and
+    reads the loan's cost again only when that is not enough: a loan at its cap whose late
+    charge was waived gets exactly the freed headroom back, never more."""
+    # Cap 365 bps on 100,000: 10 a day. The penalty asks 100 a day.
+    set_policy(penalty_bps_per_day=10, cap_annual_bps=365)
+    loan = plain_loan([(date(2026, 1, 2), 100_000, 0, 0)], disbursed_on=date(2026, 1, 1))
+    with app.app_context():
+        accrue(date(2026, 1, 11))  # cap 100: 9 days ask 900
+        assert late_charges(loan) == [100]
+        accrue(date(2026, 1, 12))  # cap 110
+        assert late_charges(loan) == [110]
+        rooms = db.session.scalars(select(LateCharge.room_after_minor).order_by(LateCharge.id))
+        assert list(rooms) == [0, 0]
+        installment = db.session.scalars(
+            select(Installment).where(Installment.loan_id == loan)
+        ).one()
+        installment.late_charge_due = 30  # as a waiver of 80 leaves it
+        db.session.commit()
+        accrue(date(2026, 1, 13))  # cap 120: 90 of headroom, the penalty asks 100
+        assert late_charges(loan) == [120]
+
+
+def test_a_generous_cap_is_not_read_again_and_charges_the_same(app, plain_loan, set_policy):
+    """Far from the cap, the next day's penalty is granted in full from the headroom the last
+    run left, and that headroom shrinks by exactly what was granted plus the cap's growth."""
+    set_policy(penalty_bps_per_day=10, cap_annual_bps=GENEROUS_CAP)
+    loan = plain_loan([(date(2026, 1, 2), 100_000, 0, 0)], disbursed_on=date(2026, 1, 1))
+    with app.app_context():
+        accrue(date(2026, 1, 11))
+        accrue(date(2026, 1, 12))
+        assert late_charges(loan) == [1_000]
+        rooms = list(
+            db.session.scalars(select(LateCharge.room_after_minor).order_by(LateCharge.id))
+        )
+        # cap(10 days) = 100,000 x 10 x 10 / 365 = 27,397; cap(11 days) = 30,136.
+        assert rooms == [27_397 - 900, 27_397 - 900 + (30_136 - 27_397) - 100]

@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, select
 
 from portal.extensions import db
 from portal.loans.charges.accrual import accrue_late_charges
-from portal.loans.charges.models import ChargePolicy, LateCharge, LateFeeKind
+from portal.loans.charges.models import AccrualMark, ChargePolicy, LateCharge, LateFeeKind
 from portal.loans.models import Installment, Loan, LoanProduct, LoanStatus
 from portal.loans.schedule import add_months
 
@@ -52,7 +52,7 @@ run_gaps = st.lists(st.integers(0, 45), min_size=1, max_size=8)  # 0: a rerun of
 
 
 def _reset() -> None:
-    for model in (LateCharge, Installment, Loan, ChargePolicy):
+    for model in (LateCharge, AccrualMark, Installment, Loan, ChargePolicy):
         db.session.execute(delete(model))
     db.session.commit()
 
