@@ -88,6 +88,8 @@ def sample_variables(purpose_code: str, locale: str, *, now: datetime) -> dict[s
             component=_("Principal"),
             amount=money(AMOUNT_PAID),
         )
+        decision = _("Collection paused")
+        decision_reason = _("A month to recover: we will not contact you about this loan.")
     values = {
         "borrower_name": sample_borrower_name(locale),
         "portal_url": url + "/",
@@ -114,6 +116,9 @@ def sample_variables(purpose_code: str, locale: str, *, now: datetime) -> dict[s
         "plan_summary": plan_summary,
         "allocation_summary": allocation_summary,
         "receipt_url": url + "/payments/receipts/1",
+        "decision": decision,
+        "decision_reason": decision_reason,
+        "hardship_url": url + "/loans/1/hardship",
         "complaint_reference": f"CP-{today:%Y%m%d}-0001",
         "response_due_date": day(15),
         "contact_name": CONTACT_NAMES.get(locale, CONTACT_NAMES["en"]),
