@@ -59,24 +59,6 @@ def load_config(env: Mapping[str, str], instance_path: str) -> dict:
         "BABEL_DEFAULT_LOCALE": env.get("DEFAULT_LOCALE", "zh_CN"),
         "BABEL_DEFAULT_TIMEZONE": "UTC",
         "BABEL_TRANSLATION_DIRECTORIES": "translations",
-        "STRIPE_SECRET_KEY": env.get("STRIPE_SECRET_KEY", ""),
-        "STRIPE_PUBLISHABLE_KEY": env.get("STRIPE_PUBLISHABLE_KEY", ""),
-        "STRIPE_WEBHOOK_SECRET": env.get("STRIPE_WEBHOOK_SECRET", ""),
-        "STRIPE_API_BASE": env.get("STRIPE_API_BASE", ""),
-        # The smallest "other amount" on the pay page, in whole units of the loan's currency.
-        "PAYMENT_MINIMUM_UNITS": _integer(env, "PAYMENT_MINIMUM_UNITS", 1, minimum=1),
-        # Promises to pay from the portal: at most this many days ahead, at least this many whole
-        # units of the loan's currency.
-        "PROMISE_MAX_DAYS": _integer(env, "PROMISE_MAX_DAYS", 14, minimum=1),
-        "PROMISE_MINIMUM_UNITS": _integer(env, "PROMISE_MINIMUM_UNITS", 1, minimum=1),
-        # Hardship: how long the review holds collection contact at most; the documents' limits
-        # and where they are stored (outside static/; default: the instance folder).
-        "HARDSHIP_HOLD_DAYS": _integer(env, "HARDSHIP_HOLD_DAYS", 14, minimum=1),
-        "HARDSHIP_MAX_FILE_BYTES": _integer(
-            env, "HARDSHIP_MAX_FILE_BYTES", 5 * 1024 * 1024, minimum=1024
-        ),
-        "HARDSHIP_MAX_FILES": _integer(env, "HARDSHIP_MAX_FILES", 3, minimum=1),
-        "UPLOAD_DIR": env.get("UPLOAD_DIR") or os.path.join(instance_path, "uploads"),
         "SMTP_HOST": env.get("SMTP_HOST", "127.0.0.1"),
         "SMTP_PORT": int(env.get("SMTP_PORT", "25")),
         "SMTP_USERNAME": env.get("SMTP_USERNAME", ""),
@@ -121,6 +103,7 @@ def load_config(env: Mapping[str, str], instance_path: str) -> dict:
     }
     config.update(_audit_settings(env))
     config.update(_stripe_settings(env))
+    config.update(_borrower_request_settings(env, instance_path))
     config.update(_session_and_transport_settings(env))
     return config
 
@@ -150,12 +133,37 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
 
 
 def _stripe_settings(env: Mapping[str, str]) -> dict:
-    """How long a borrower waits for Stripe at most: timeouts and bounded retries."""
+    """Stripe's keys (none: the sandbox checkout), the pay page's smallest amount, and how long a
+    borrower waits for Stripe at most: timeouts and bounded retries."""
     return {
+        "STRIPE_SECRET_KEY": env.get("STRIPE_SECRET_KEY", ""),
+        "STRIPE_PUBLISHABLE_KEY": env.get("STRIPE_PUBLISHABLE_KEY", ""),
+        "STRIPE_WEBHOOK_SECRET": env.get("STRIPE_WEBHOOK_SECRET", ""),
+        "STRIPE_API_BASE": env.get("STRIPE_API_BASE", ""),
+        # The smallest "other amount" on the pay page, in whole units of the loan's currency.
+        "PAYMENT_MINIMUM_UNITS": _integer(env, "PAYMENT_MINIMUM_UNITS", 1, minimum=1),
         "STRIPE_CONNECT_TIMEOUT_SECONDS": _seconds(env, "STRIPE_CONNECT_TIMEOUT_SECONDS", 5),
         "STRIPE_TIMEOUT_SECONDS": _seconds(env, "STRIPE_TIMEOUT_SECONDS", 15),
         # Retries resend the same idempotency key: a create is never performed twice.
         "STRIPE_MAX_NETWORK_RETRIES": _integer(env, "STRIPE_MAX_NETWORK_RETRIES", 1, minimum=0),
+    }
+
+
+def _borrower_request_settings(env: Mapping[str, str], instance_path: str) -> dict:
+    """What borrowers ask for from the portal: promises to pay and hardship reviews."""
+    return {
+        # Promises to pay from the portal: at most this many days ahead, at least this many whole
+        # units of the loan's currency.
+        "PROMISE_MAX_DAYS": _integer(env, "PROMISE_MAX_DAYS", 14, minimum=1),
+        "PROMISE_MINIMUM_UNITS": _integer(env, "PROMISE_MINIMUM_UNITS", 1, minimum=1),
+        # Hardship: how long the review holds collection contact at most; the documents' limits
+        # and where they are stored (outside static/; default: the instance folder).
+        "HARDSHIP_HOLD_DAYS": _integer(env, "HARDSHIP_HOLD_DAYS", 14, minimum=1),
+        "HARDSHIP_MAX_FILE_BYTES": _integer(
+            env, "HARDSHIP_MAX_FILE_BYTES", 5 * 1024 * 1024, minimum=1024
+        ),
+        "HARDSHIP_MAX_FILES": _integer(env, "HARDSHIP_MAX_FILES", 3, minimum=1),
+        "UPLOAD_DIR": env.get("UPLOAD_DIR") or os.path.join(instance_path, "uploads"),
     }
 
 
