@@ -7,6 +7,7 @@ import re
 
 import pytest
 from playwright.sync_api import ConsoleMessage, Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 pytestmark = pytest.mark.browser
 
@@ -59,11 +60,18 @@ def _sign_in(page: Page, live_server: str, email: str) -> None:
 
 
 def _chart_drawn(page: Page, canvas_id: str) -> bool:
-    return page.evaluate(
-        "id => { const c = document.getElementById(id);"
-        " return !!(c && window.Chart && Chart.getChart(c) && c.width > 0); }",
-        canvas_id,
-    )
+    """Whether Chart.js draws the chart (it runs after the deferred scripts load: on a busy
+    machine that can take a moment, so wait for it rather than look once)."""
+    try:
+        page.wait_for_function(
+            "id => { const c = document.getElementById(id);"
+            " return !!(c && window.Chart && Chart.getChart(c) && c.width > 0); }",
+            arg=canvas_id,
+            timeout=15_000,
+        )
+    except PlaywrightTimeoutError:
+        return False
+    return True
 
 
 def test_borrower_pages_report_no_csp_violation(live_server, csp_page: Page):
