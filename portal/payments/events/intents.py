@@ -35,8 +35,10 @@ CANCELED = "canceled"
 PROCESSING = "processing"
 STALE = "stale"  # the attempt is already past what this event says
 
-_METHODS = {"card": PaymentMethod.CARD, "alipay": PaymentMethod.ALIPAY}
-_METHODS["wechat_pay"] = PaymentMethod.WECHAT_PAY
+# Stripe's payment method types that are ours too (the same codes).
+_METHODS = {
+    m.value: m for m in (PaymentMethod.CARD, PaymentMethod.ALIPAY, PaymentMethod.WECHAT_PAY)
+}
 
 
 def _attempt_of(intent: Mapping) -> PaymentAttempt | None:
