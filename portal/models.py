@@ -45,12 +45,14 @@ from portal.payments.models import (
     Refund,
     RefundReversal,
 )
-from portal.plans.models import PlanPolicyVersion
+from portal.plans.models import PlanPolicyVersion, PlanReschedule, RepaymentPlan
 
 __all__ = [
     "HardshipDocument",
     "HardshipRequest",
     "PlanPolicyVersion",
+    "PlanReschedule",
+    "RepaymentPlan",
     "ChargePolicy",
     "LateCharge",
     "AccrualMark",

@@ -130,6 +130,12 @@ class Installment(Model):
     # a fee is charged once. Penalty interest needs no mark here: the run's own mark
     # (charges.models.AccrualMark) says which days are charged.
     late_fee_on: Mapped[date | None] = mapped_column(Date)
+    # Repayment plans (portal.plans): an installment of a plan, or an original whose unpaid
+    # amounts a plan took over (its dues lowered to what was paid; plan_reschedule says what).
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("repayment_plan.id"), index=True)
+    rescheduled_into_plan_id: Mapped[int | None] = mapped_column(
+        ForeignKey("repayment_plan.id")
+    )
 
     loan: Mapped[Loan] = relationship(back_populates="installments")
 
