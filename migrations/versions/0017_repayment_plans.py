@@ -19,7 +19,15 @@ branch_labels = None
 depends_on = None
 
 
+PAY_OPTIONS = "'overdue', 'next_installment', 'other', 'payoff'"
+
+
 def upgrade():
+    with op.batch_alter_table("payment_attempt", schema=None) as batch_op:
+        batch_op.drop_constraint(op.f("ck_payment_attempt_pay_option"), type_="check")
+        batch_op.create_check_constraint(
+            "pay_option", f"option IN ({PAY_OPTIONS}, 'plan_down_payment')"
+        )
     op.create_table(
         "repayment_plan",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -232,3 +240,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f("ix_repayment_plan_borrower_id"))
 
     op.drop_table("repayment_plan")
+    op.execute("UPDATE payment_attempt SET option = 'other' WHERE option = 'plan_down_payment'")
+    with op.batch_alter_table("payment_attempt", schema=None) as batch_op:
+        batch_op.drop_constraint(op.f("ck_payment_attempt_pay_option"), type_="check")
+        batch_op.create_check_constraint("pay_option", f"option IN ({PAY_OPTIONS})")

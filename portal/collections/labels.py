@@ -133,6 +133,7 @@ RULE_LABELS = {
     "no_address": _l("no phone number or address on file"),
     "cease_contact": _l("the borrower asked us to stop contacting them"),
     "hold": _l("contact is on hold"),
+    "in_plan": _l("the loan is in a repayment plan: only plan reminders go"),
     "opt_out": _l("the borrower opted out of this channel"),
     "emergency_contact_opt_out": _l("the emergency contact asked us to stop texting them"),
     "third_party_not_allowed": _l("third parties may not be contacted"),

@@ -133,9 +133,7 @@ class Installment(Model):
     # Repayment plans (portal.plans): an installment of a plan, or an original whose unpaid
     # amounts a plan took over (its dues lowered to what was paid; plan_reschedule says what).
     plan_id: Mapped[int | None] = mapped_column(ForeignKey("repayment_plan.id"), index=True)
-    rescheduled_into_plan_id: Mapped[int | None] = mapped_column(
-        ForeignKey("repayment_plan.id")
-    )
+    rescheduled_into_plan_id: Mapped[int | None] = mapped_column(ForeignKey("repayment_plan.id"))
 
     loan: Mapped[Loan] = relationship(back_populates="installments")
 

@@ -20,6 +20,7 @@ from portal.messaging.models import (
     MessageStatus,
 )
 from portal.messaging.rulebooks import RulebookSettings, current_rulebook, lender_rulebook_code
+from portal.plans.models import PlanStatus, RepaymentPlan
 
 COUNTED_STATUSES = (MessageStatus.SENDING, MessageStatus.SENT, MessageStatus.DELIVERED)
 LOOKBACK = timedelta(days=8)  # enough for "7 rolling days" plus a local day either side
@@ -53,6 +54,7 @@ class BorrowerContext:
     open_holds: tuple[str, ...]
     history: list[tuple[Channel, datetime, CallOutcome | None, bool]]  # channel, at, call, read
     emergency_contacts: dict[int, EmergencyContactState] = field(default_factory=dict)
+    loans_in_plan: frozenset[int] = frozenset()  # the borrower's loans in an active plan
 
     def address_for(self, channel: Channel) -> str | None:
         if channel is Channel.EMAIL:
@@ -67,9 +69,15 @@ class BorrowerContext:
         return contact.phone if contact is not None and not contact.removed else None
 
     def facts(
-        self, channel: Channel, now: datetime, *, emergency_contact_id: int | None = None
+        self,
+        channel: Channel,
+        now: datetime,
+        *,
+        emergency_contact_id: int | None = None,
+        loan_id: int | None = None,
     ) -> ContactFacts:
-        """The facts for a contact with the borrower, or with one of their emergency contacts."""
+        """The facts for a contact with the borrower, or with one of their emergency contacts,
+        about ``loan_id`` when it is about one loan."""
         on_channel = [at for ch, at, _, _ in self.history if ch is channel]
         calls = [(at, outcome) for ch, at, outcome, _ in self.history if ch is Channel.PHONE]
         to_third_party = emergency_contact_id is not None
@@ -87,6 +95,7 @@ class BorrowerContext:
             channel_opted_out=channel in self.opted_out,
             cease_contact=self.cease_contact,
             open_holds=self.open_holds,
+            in_plan=loan_id is not None and loan_id in self.loans_in_plan,
             sent_on_channel=on_channel,
             dial_attempts=[at for at, _ in calls],
             connected_calls=[
@@ -125,7 +134,7 @@ class BorrowerContext:
 
 
 def load_borrower_contexts(borrower_ids: set[int], now: datetime) -> dict[int, BorrowerContext]:
-    """Contexts for every borrower in ``borrower_ids``: six queries whatever their number."""
+    """Contexts for every borrower in ``borrower_ids``: seven queries whatever their number."""
     if not borrower_ids:
         return {}
     ids = sorted(borrower_ids)
@@ -134,6 +143,7 @@ def load_borrower_contexts(borrower_ids: set[int], now: datetime) -> dict[int, B
     holds = _open_holds(ids, now)
     history = _recent_history(ids, now)
     contacts = _emergency_contacts(ids)
+    in_plan = _loans_in_plan(ids)
     rulebook = _rulebook_lookup()
     return {
         row.id: BorrowerContext(
@@ -149,9 +159,23 @@ def load_borrower_contexts(borrower_ids: set[int], now: datetime) -> dict[int, B
             open_holds=tuple(holds[row.id]),
             history=history[row.id],
             emergency_contacts=contacts[row.id],
+            loans_in_plan=frozenset(in_plan.get(row.id, ())),
         )
         for row in rows
     }
+
+
+def _loans_in_plan(ids: list[int]) -> dict[int, list[int]]:
+    """The borrowers' loans in an active repayment plan (one query)."""
+    found: dict[int, list[int]] = {}
+    rows = db.session.execute(
+        select(RepaymentPlan.borrower_id, RepaymentPlan.loan_id).where(
+            RepaymentPlan.borrower_id.in_(ids), RepaymentPlan.status == PlanStatus.ACTIVE
+        )
+    )
+    for borrower_id, loan_id in rows:
+        found.setdefault(borrower_id, []).append(loan_id)
+    return found
 
 
 def _borrower_rows(ids: list[int]) -> Sequence[Row]:

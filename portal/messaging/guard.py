@@ -40,6 +40,9 @@ class ContactFacts:
     channel_opted_out: bool = False
     cease_contact: bool = False
     open_holds: tuple[str, ...] = ()
+    # The loan the contact is about is in an active repayment plan (portal.plans): collection
+    # contact about it pauses; its plan reminders (kind REMINDER) still go.
+    in_plan: bool = False
     # Contacts already made, as UTC times (the guard counts them per local day or window).
     sent_on_channel: list[datetime] = field(default_factory=list)
     dial_attempts: list[datetime] = field(default_factory=list)
@@ -71,6 +74,8 @@ def decide(
         return Decision(Outcome.BLOCK, "cease_contact")
     if facts.open_holds:
         return Decision(Outcome.BLOCK, f"hold:{facts.open_holds[0]}")
+    if facts.in_plan and kind is ContactKind.COLLECTION:
+        return Decision(Outcome.BLOCK, "in_plan")
     if facts.channel_opted_out:
         return Decision(Outcome.BLOCK, f"opt_out:{channel.value}")
     if facts.to_third_party:

@@ -149,7 +149,10 @@ def guard_decision(message: Message, borrower: BorrowerContext, now: datetime) -
         channel=message.channel,
         now=now,
         facts=borrower.facts(
-            message.channel, now, emergency_contact_id=message.emergency_contact_id
+            message.channel,
+            now,
+            emergency_contact_id=message.emergency_contact_id,
+            loan_id=message.loan_id,
         ),
         rules=borrower.rulebook,
     )

@@ -121,6 +121,28 @@ PURPOSES: dict[str, Purpose] = {
             _l("Repayment plan confirmation"),
             ContactKind.REQUIRED_NOTICE,
             ("loan_reference", "plan_summary"),
+            ("plans_url",),
+        ),
+        _p(
+            "plan_reminder",
+            _l("Repayment plan payment reminder"),
+            ContactKind.REMINDER,
+            ("loan_reference", "due_date", "amount_due", "plan_installment"),
+            ("days_until_due", "pay_url"),
+        ),
+        _p(
+            "plan_broken",
+            _l("Repayment plan ended (a payment was missed)"),
+            ContactKind.REQUIRED_NOTICE,
+            ("loan_reference", "plan_summary"),
+            ("plans_url",),
+        ),
+        _p(
+            "plan_proposed",
+            _l("Repayment plan proposed by our team"),
+            ContactKind.REQUIRED_NOTICE,
+            ("loan_reference", "plan_summary"),
+            ("plans_url",),
         ),
         _p(
             "hardship_decision",

@@ -27,7 +27,9 @@ from portal.timeutil import local_today
 DAYS_BEFORE = {3: "pre_due_reminder", 1: "pre_due_reminder", 0: "due_today"}
 
 
-REMINDER_PURPOSES = frozenset(DAYS_BEFORE.values())
+# A plan's installment (portal.plans) gets the plan's own reminder, whatever the day.
+PLAN_REMINDER = "plan_reminder"
+REMINDER_PURPOSES = frozenset({*DAYS_BEFORE.values(), PLAN_REMINDER})
 
 
 def reminder_key(installment_id: int, days_before: int, channel: Channel) -> str:
@@ -86,7 +88,7 @@ def generate_reminders(now: datetime) -> ReminderReport:
         try:
             enqueue(
                 borrower_id=loan.borrower_id,
-                purpose_code=DAYS_BEFORE[days_before],
+                purpose_code=PLAN_REMINDER if installment.plan_id else DAYS_BEFORE[days_before],
                 channel=channel,
                 variables=_reminder_variables(installment, loan, days_before, channel),
                 now=now,
@@ -111,9 +113,19 @@ def _reminder_variables(installment: Installment, loan: Loan, days_before: int, 
             "amount_due": format_money(installment.outstanding, loan.currency, locale),
             "days_until_due": str(days_before),
             "pay_url": f"{base}/loans/{loan.id}",
+            # "2/6": which of the plan's installments (plan reminders only use it)
+            "plan_installment": _plan_position(installment, loan),
         }
 
     return variables
+
+
+def _plan_position(installment: Installment, loan: Loan) -> str:
+    """ "n/N" for a plan's installment among the plan's, "" for any other installment."""
+    if installment.plan_id is None:
+        return ""
+    ours = [i.id for i in loan.installments if i.plan_id == installment.plan_id]
+    return f"{ours.index(installment.id) + 1}/{len(ours)}" if installment.id in ours else ""
 
 
 def _existing_keys(keys: list[str]) -> set[str]:

@@ -94,7 +94,8 @@ def sample_variables(purpose_code: str, locale: str, *, now: datetime) -> dict[s
         "borrower_name": sample_borrower_name(locale),
         "portal_url": url + "/",
         "pay_url": url + "/loans/1",
-        "plans_url": url + "/loans/1#plans",
+        "plans_url": url + "/loans/1/plans",
+        "plan_installment": f"2/{PLAN_COUNT}",
         "loan_reference": "LN-DEMO-0001",
         "amount_due": money(AMOUNT_DUE),
         "amount_overdue": money(

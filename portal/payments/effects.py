@@ -14,6 +14,7 @@ from datetime import datetime
 from portal.collections.cases.refresh import CaseChange, refresh_loan_case
 from portal.loans.models import Payment
 from portal.messaging.stale import cancel_stale_messages
+from portal.plans.monitoring import settle_plans
 from portal.timeutil import portfolio_today
 
 
@@ -32,6 +33,7 @@ def after_booking(payment: Payment, *, now: datetime) -> Effects:
     portfolio's today (so days past due drop at once), promises to pay kept, the case cured
     when nothing is overdue, and waiting messages that are no longer true cancelled.
     """
+    settle_plans(portfolio_today(now), now, loan_id=payment.loan_id)  # a plan paid in full
     case = refresh_loan_case(payment.loan_id, as_of=portfolio_today(now), now=now)
     return Effects(case, cancel_stale_messages(payment.loan_id, now=now))
 

@@ -94,6 +94,7 @@ OPTION_LABELS = {
     PayOption.NEXT_INSTALLMENT.value: _l("Pay the next installment"),
     PayOption.OTHER.value: _l("Pay another amount"),
     PayOption.PAYOFF.value: _l("Pay off the loan"),
+    PayOption.PLAN_DOWN_PAYMENT.value: _l("Repayment plan down payment"),
 }
 OPTION_HINTS = {
     PayOption.OVERDUE.value: _l("Brings the loan back on schedule."),

@@ -34,6 +34,7 @@ class PayOption(enum.StrEnum):
     NEXT_INSTALLMENT = "next_installment"
     OTHER = "other"
     PAYOFF = "payoff"
+    PLAN_DOWN_PAYMENT = "plan_down_payment"  # a repayment plan's (portal.plans): activates it
 
 
 class Provider(enum.StrEnum):

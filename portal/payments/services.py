@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from portal.domain import NotFound
 from portal.extensions import db
+from portal.loans.models import Loan
 from portal.loans.services import loan_of_borrower
 from portal.payments.gateway import ProcessorRefused, ProcessorUnavailable, payment_gateway
 from portal.payments.models import (
@@ -58,6 +59,15 @@ def start_payment(
     """
     loan = loan_of_borrower(borrower_id, loan_id)
     amount = quote(loan, today).check(option, amount_minor)
+    return open_attempt(loan, option=option, amount_minor=amount, now=now)
+
+
+def open_attempt(loan: Loan, *, option: PayOption, amount_minor: int, now: datetime):
+    """The live attempt on ``loan`` (the borrower's own) for an amount already checked, created
+    with its intent if none: ``start_payment``'s work once the pay page's quote allowed the
+    amount, and a plan's down payment (``portal.plans``), which its plan priced. Raises and
+    flushes as ``start_payment`` does."""
+    borrower_id, loan_id, amount = loan.borrower_id, loan.id, amount_minor
     currency, reference = loan.currency, loan.reference
     try:
         gateway = payment_gateway()

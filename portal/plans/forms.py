@@ -54,6 +54,7 @@ class PlanPolicyForm(FlaskForm):
     )
     approval_balance_minor = _number(_l("Admin approves a balance above (minor units; 0: never)"))
     approval_waiver_minor = _number(_l("Admin approves a waiver above (minor units; 0: never)"))
+    break_grace_days = _number(_l("Days a plan payment may be late before the plan ends"))
     terms = FieldList(FormField(TermForm), min_entries=MAX_TERMS, max_entries=MAX_TERMS)
 
     @classmethod

@@ -56,6 +56,8 @@ class PlanPolicy:
     # An admin approves a plan whose balance or waiver is above these (0: never needed).
     approval_balance_minor: int
     approval_waiver_minor: int
+    # A plan installment unpaid more than this many days after its date breaks the plan.
+    break_grace_days: int = 5
 
     def settings(self) -> dict:
         """The editable values as stored (JSON) and audited."""
@@ -108,6 +110,7 @@ DEFAULT_SETTINGS: dict = {
     "affordability_bps": 3000,
     "approval_balance_minor": 0,
     "approval_waiver_minor": 0,
+    "break_grace_days": 5,
 }
 
 _WHOLE_FIELDS = {
@@ -123,6 +126,7 @@ _WHOLE_FIELDS = {
     "affordability_bps": MAX_BPS,
     "approval_balance_minor": MAX_MINOR,
     "approval_waiver_minor": MAX_MINOR,
+    "break_grace_days": 60,
 }
 
 
@@ -140,7 +144,8 @@ def policy_of(version: int, settings: dict) -> PlanPolicy:
             for t in settings["terms"]
         ),
         down_payment_kind=DownPaymentKind(settings["down_payment_kind"]),
-        **{name: int(settings[name]) for name in _WHOLE_FIELDS},
+        # A version saved before a field existed takes the field's default.
+        **{name: int(settings.get(name, DEFAULT_SETTINGS[name])) for name in _WHOLE_FIELDS},
     )
 
 

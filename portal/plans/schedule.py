@@ -4,9 +4,11 @@ financed, the remainder on the last installment."""
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from portal.loans.models import Component
 from portal.loans.schedule import add_months
 
 BIWEEKLY_DAYS = 14
@@ -61,3 +63,44 @@ def monthly_equivalent(amount_minor: int, frequency: Frequency) -> int:
     """What an installment paid at ``frequency`` costs a month, rounded up (bi-weekly: x 26/12)."""
     per_year = PAYMENTS_A_YEAR[frequency.value]
     return -(-amount_minor * per_year // 12)
+
+
+def refit(schedule: list[tuple[date, int]], total_minor: int) -> list[tuple[date, int]]:
+    """The consented ``schedule`` (due date, amount) made to sum to ``total_minor``: the
+    balance moved between consent and the plan's start. More is added to the last installment;
+    less is taken from the last ones backwards, dropping those left at nothing. The dates and
+    the other amounts stay as the borrower agreed them."""
+    if total_minor < 0:
+        raise ValueError("a plan finances an amount not below zero")
+    amounts = [amount for _, amount in schedule]
+    difference = total_minor - sum(amounts)
+    if difference >= 0:
+        amounts[-1] += difference
+    else:
+        for n in range(len(amounts) - 1, -1, -1):
+            take = min(amounts[n], -difference)
+            amounts[n] -= take
+            difference += take
+    return [(due, amount) for (due, _), amount in zip(schedule, amounts, strict=True) if amount]
+
+
+def fill_components(
+    amounts: list[int], by_component: Mapping[Component, int], order: Sequence[Component]
+) -> list[dict[Component, int]]:
+    """What each installment of ``amounts`` carries of each component: the components poured
+    in ``order`` (the waterfall's), installment by installment, so the plan is paid off in the
+    order any payment would be allocated. ``amounts`` must sum to the components' total."""
+    if sum(amounts) != sum(by_component.values()):
+        raise ValueError("the installments must carry exactly the components' total")
+    left = {component: by_component.get(component, 0) for component in order}
+    parts = []
+    for amount in amounts:
+        part: dict[Component, int] = {}
+        for component in order:
+            take = min(amount, left[component])
+            if take:
+                part[component] = take
+                left[component] -= take
+                amount -= take
+        parts.append(part)
+    return parts

@@ -35,6 +35,7 @@ from portal.collections.run.promises import keep_promises
 from portal.collections.strategy.services import Strategy, current_strategy
 from portal.extensions import db
 from portal.loans.models import Loan
+from portal.plans.queries import in_active_plan
 
 REOPENED_REASON = "payment reversed"
 
@@ -43,6 +44,7 @@ class CaseChange(enum.StrEnum):
     NONE = "none"  # no open case, and none to open
     REFRESHED = "refreshed"  # still overdue: the open case took the new figures
     CURED = "cured"  # nothing overdue any more: the case was cured (or closed)
+    IN_PLAN = "in_plan"  # nothing overdue, the balance in an active plan: the case stays open
     OPENED = "opened"  # overdue again after a refund: a new case
     REOPENED = "reopened"  # overdue again after a refund: the case the payment had cured
 
@@ -71,6 +73,9 @@ def refresh_loan_case(
         if position is None or not reopen:
             return CaseChange.NONE
         return _open(loan_id, position, as_of, strategy, now)
+    if position is None and db.session.scalar(select(in_active_plan(loan_id))):
+        _in_plan(case)
+        return CaseChange.IN_PLAN
     if position is None:
         _cure(case, as_of, now)
         return CaseChange.CURED
@@ -96,6 +101,14 @@ def _take_figures(case: CollectionCase, position: Row) -> None:
     case.overdue_interest = values["overdue_interest"]
     case.overdue_fee = values["overdue_fee"]
     case.overdue_late_charge = values["overdue_late_charge"]
+
+
+def _in_plan(case: CollectionCase) -> None:
+    """Nothing is overdue while the plan is kept: no figures, no days past due."""
+    case.oldest_unpaid_due = None
+    case.overdue_principal = case.overdue_interest = case.overdue_fee = 0
+    case.overdue_late_charge = 0
+    db.session.flush()
 
 
 def _cure(case: CollectionCase, as_of: date, now: datetime) -> None:

@@ -10,6 +10,7 @@ Commits after each step (a crash leaves a consistent, re-runnable state).
 
 The steps, in order, each in its own module: ``lock`` (claim the date), ``charges`` (late
 charges accrued, ``portal.loans.charges.accrual``), ``positions``,
+``plans`` (completed, broken, expired: ``portal.plans.monitoring``),
 ``cases`` (open), ``cures``, ``snapshots`` (refresh figures, month-end buckets), ``stages``,
 ``promises``, ``assignment``, then ``portal.collections.contacts`` (today only).
 """
@@ -28,6 +29,7 @@ from portal.collections.run import (
     charges,
     cures,
     lock,
+    plans,
     positions,
     promises,
     snapshots,
@@ -53,6 +55,9 @@ class RunReport:
     contacts_deferred: int = 0
     contacts_blocked: int = 0
     late_charges_accrued: int = 0
+    plans_completed: int = 0
+    plans_broken: int = 0
+    plans_expired: int = 0
     seconds: float = 0.0
 
 
@@ -76,6 +81,9 @@ def run_collections(as_of: date, *, now: datetime, contacts: bool = True) -> Run
         )
         report.late_charges_accrued = charges.accrue_charges(as_of)
         positions.rebuild_positions(as_of, strategy)
+        watched = plans.watch_plans(as_of, now)
+        report.plans_completed, report.plans_broken = len(watched.completed), len(watched.broken)
+        report.plans_expired = watched.expired
         report.cases_opened = cases.open_cases(as_of, strategy, now)
         report.cases_cured = cures.cure_cases(as_of, now)
         snapshots.refresh_snapshots(as_of)

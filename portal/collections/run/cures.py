@@ -10,6 +10,7 @@ from portal.collections.models import CaseStatus, CaseTransition, CollectionCase
 from portal.dbtypes import UTCDateTime
 from portal.extensions import db
 from portal.loans.models import Loan, LoanStatus
+from portal.plans.queries import in_active_plan
 from portal.sqlutil import plan_for_bulk, rows_affected
 
 # How a case ends when its loan is no longer overdue, by the loan's status: the run's cure and
@@ -42,6 +43,7 @@ def cure_cases(as_of: date, now: datetime) -> int:
     no_longer_overdue = and_(
         c.status == CaseStatus.OPEN,
         ~exists().where(CollectionPosition.loan_id == c.loan_id),
+        ~in_active_plan(c.loan_id),  # in plan: open until the plan is paid (or breaks)
     )
     loan_status = select(Loan.status).where(Loan.id == c.loan_id).scalar_subquery()
     cure = (

@@ -11,6 +11,7 @@ from portal.collections.run.positions import stage_case
 from portal.collections.strategy.services import Strategy
 from portal.dbtypes import UTCDateTime
 from portal.extensions import db
+from portal.plans.queries import in_active_plan
 from portal.sqlutil import days_since, plan_for_bulk, rows_affected
 
 
@@ -24,7 +25,10 @@ def move_stages(as_of: date, strategy: Strategy, now: datetime) -> int:
     plan_for_bulk()
     dpd = days_since(as_of, c.oldest_unpaid_due)
     target = stage_case(dpd, strategy)
-    moving = and_(c.status == CaseStatus.OPEN, c.stage < 4, c.stage != target)
+    # A case in a plan keeps its stage: nothing is overdue while the plan is kept.
+    moving = and_(
+        c.status == CaseStatus.OPEN, c.stage < 4, c.stage != target, ~in_active_plan(c.loan_id)
+    )
     columns = ["case_id", "kind", "from_stage", "to_stage", "reason", "run_on", "created_at"]
     reason = cast(dpd, String) + literal(" dpd")
     db.session.execute(

@@ -24,8 +24,10 @@ from portal.payments.models import (
     IssueKind,
     PaymentAttempt,
     PaymentIssue,
+    PayOption,
 )
 from portal.payments.payoff import apply_payoff_rebate
+from portal.plans.activation import after_down_payment, before_down_payment
 
 BOOKED = "booked"
 ALREADY_BOOKED = "already_booked"
@@ -118,6 +120,9 @@ def on_succeeded(intent: Mapping, now: datetime) -> str:
         datetime.fromtimestamp(created, UTC) if isinstance(created, int) and created > 0 else now
     )
     try:
+        plan = None
+        if attempt.option is PayOption.PLAN_DOWN_PAYMENT:  # its plan's waiver comes first
+            plan = before_down_payment(attempt.id, now=now)
         apply_payoff_rebate(attempt, now=now)  # a payoff drops the interest not yet earned
         payment = record_payment(
             loan_id=attempt.loan_id,
@@ -139,6 +144,8 @@ def on_succeeded(intent: Mapping, now: datetime) -> str:
     attempt.status = AttemptStatus.SUCCEEDED
     attempt.payment_id = payment.id
     attempt.failure_code = attempt.failure_message = None
+    if plan is not None:
+        after_down_payment(plan, now=now)  # the rest of the balance moves into the plan
     effects.after_booking(payment, now=now)
     return BOOKED  # the email receipt follows (payments.receipts.pending)
 
