@@ -25,7 +25,7 @@ EXPECTED_COUNT = (len(PURPOSES) - 1) * 3 * 2 + 1 * 2
 def test_defaults_cover_every_purpose_in_both_locales():
     """There is exactly one default text for each purpose in Chinese and in English."""
     assert set(default_texts()) == {(code, locale) for code in PURPOSES for locale in LOCALES}
-    assert len(default_texts()) == 26
+    assert len(default_texts()) == 32
 
 
 def test_every_default_passes_template_validation(app_ctx):
