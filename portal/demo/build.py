@@ -24,6 +24,7 @@ from portal.demo.accounts import (
 from portal.demo.history import at, latest_run, replay
 from portal.demo.legal import seed_legal_request
 from portal.demo.loans import Event, LoanTerms, open_loan, plan_loan
+from portal.demo.plans import seed_plan
 from portal.extensions import db
 from portal.loans.charges.models import LateFeeKind
 from portal.loans.charges.services import DEFAULT_POLICY, current_policy, save_policy_version
@@ -116,6 +117,7 @@ def seed(
         audit("demo.seeded", now=now, details=result.__dict__)
     if history_days:
         seed_legal_request(now)
+        seed_plan(today, now)
     return result
 
 
