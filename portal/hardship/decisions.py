@@ -29,6 +29,7 @@ from portal.messaging.contact_controls import close_hold, open_hold
 from portal.messaging.models import ContactHold, HoldReason
 from portal.messaging.outbox import enqueue
 from portal.messaging.templates import RenderFailed, TemplateMissing
+from portal.plans.enrollment import propose
 from portal.timeutil import local_today
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,11 @@ class NothingToWaive(HardshipRefused):
     message = _l("There is nothing overdue to waive in the charges you chose.")
 
 
+class PlanTermMissing(HardshipRefused):
+    field = "plan_term"
+    message = _l("Choose the plan to propose.")
+
+
 class OnlyAdminsDecide(HardshipRefused):
     status_code = 403
     message = _l("Only an administrator can decide a hardship request.")
@@ -68,14 +74,16 @@ class Decision:
     reason: str
     pause_days: int | None = None
     components: tuple[Component, ...] = ()
+    plan_term: str | None = None  # a tailored plan: the term proposed (``enrollment.term_key``)
 
 
 def decide_hardship(
     request_id: int, decision: Decision, *, admin: User, now: datetime, ip_address: str | None
 ) -> HardshipRequest:
     """Decide a pending request on a case the admin may open. Raises NotFound, OnlyAdminsDecide,
-    HardshipAlreadyDecided, DecisionReasonMissing, PauseDaysInvalid, NothingToWaive or the
-    waiver's AdjustmentRefused. Flushes; the caller commits."""
+    HardshipAlreadyDecided, DecisionReasonMissing, PauseDaysInvalid, NothingToWaive,
+    PlanTermMissing, the waiver's AdjustmentRefused or the proposal's PlanRefused. Flushes;
+    the caller commits."""
     if admin.role is not Role.ADMIN:
         raise OnlyAdminsDecide()
     request = pending_request_locked(request_id)
@@ -102,6 +110,19 @@ def decide_hardship(
         request.pause_days = days
     elif decision.kind is HardshipDecision.WAIVER:
         request.waived_minor = _waive_overdue(request, decision, reason, admin, now, ip_address)
+    elif decision.kind is HardshipDecision.PLAN:
+        if not decision.plan_term:
+            raise PlanTermMissing()
+        # Priced now; the borrower sees it on the plans page and alone can consent.
+        propose(
+            loan_id=request.loan_id,
+            term=decision.plan_term,
+            quoted_balance_minor=None,
+            actor_id=admin.id,
+            today=local_today(admin.timezone, now),
+            now=now,
+            ip_address=ip_address,
+        )
     request.status = HardshipStatus.DECIDED
     request.decision = decision.kind
     request.decision_reason = reason

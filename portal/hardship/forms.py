@@ -15,6 +15,9 @@ from portal.hardship.labels import DECISION_LABELS, REASON_LABELS
 from portal.hardship.services import DETAILS_MAX
 from portal.loans.labels import COMPONENT_LABELS
 from portal.loans.models import Component
+from portal.plans.enrollment import term_key
+from portal.plans.labels import term_label
+from portal.plans.services import current_plan_policy
 
 
 class HardshipForm(FlaskForm):
@@ -30,6 +33,13 @@ class HardshipForm(FlaskForm):
         _l("Documents (optional): JPEG, PNG or PDF"),
         render_kw={"accept": ".jpg,.jpeg,.png,.pdf,image/jpeg,image/png,application/pdf"},
     )
+
+
+def plan_term_choices() -> list[tuple[str, str]]:
+    """The plan policy's terms in force, as "6 payments, monthly"."""
+    return [("", "—")] + [
+        (term_key(term), str(term_label(term))) for term in current_plan_policy().terms
+    ]
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -48,6 +58,10 @@ class DecisionForm(FlaskForm):
         ],
     )
     pause_days = WholeNumberField(_l("Pause collection for (days)"), validators=[Optional()])
+    # A tailored plan: one of the plan policy's terms, proposed to the borrower (who consents).
+    plan_term = SelectField(
+        _l("Plan to propose"), choices=plan_term_choices, validators=[Optional()]
+    )
     components = MultiCheckboxField(
         _l("Waive what is overdue of"),
         choices=choices(

@@ -37,6 +37,7 @@ from portal.hardship.services import (
 from portal.loans.adjustments import AdjustmentRefused
 from portal.loans.models import Component
 from portal.loans.services import loan_of_borrower
+from portal.plans.enrollment import PlanRefused
 from portal.timeutil import utcnow
 
 bp = Blueprint("hardship", __name__)
@@ -164,12 +165,13 @@ def decide(request_id: int):
         reason=form.reason.data or "",
         pause_days=form.pause_days.data,
         components=tuple(Component(value) for value in form.components.data or ()),
+        plan_term=form.plan_term.data or None,
     )
     try:
         decided = decide_hardship(
             request_id, decision, admin=current_user, now=utcnow(), ip_address=request.remote_addr
         )
-    except (HardshipRefused, AdjustmentRefused) as error:
+    except (HardshipRefused, AdjustmentRefused, PlanRefused) as error:
         db.session.rollback()
         flash(str(error.message), "danger")
         return redirect(back, code=303)

@@ -123,14 +123,16 @@ def _locked_loan(loan_id: int, borrower_id: int | None) -> Loan:
     return loan
 
 
-def _priced_offer(loan: Loan, key: str, quoted_balance_minor: int, today, now):
+def _priced_offer(loan: Loan, key: str, quoted_balance_minor: int | None, today, now):
+    """The offer ``key`` as priced now; OfferStale when the quote (None: no quote, staff
+    pricing it now) is not today's balance."""
     offers, history = loan_offers(loan, today=today, now=now)
     if offers.reason is not None:
         raise PlanIneligible(offers.reason)
     offer = next((o for o in offers.offers if term_key(o.term) == key), None)
     if offer is None:
         raise OfferUnavailable()
-    if offer.balance_minor != quoted_balance_minor:
+    if quoted_balance_minor is not None and offer.balance_minor != quoted_balance_minor:
         raise OfferStale()
     return offer, offers.policy.version, history.live
 
@@ -251,7 +253,7 @@ def propose(
     *,
     loan_id: int,
     term: str,
-    quoted_balance_minor: int,
+    quoted_balance_minor: int | None,
     actor_id: int,
     today: date,
     now: datetime,

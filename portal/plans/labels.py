@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 
 from portal.loans.charges.labels import COMPONENT_LABELS
 from portal.plans.offers import Ineligible
-from portal.plans.policy import DownPaymentKind
+from portal.plans.policy import DownPaymentKind, Term
 from portal.plans.schedule import Frequency
 
 FREQUENCY_LABELS = {
@@ -41,6 +41,17 @@ INELIGIBLE_LABELS = {
         "This loan has had as many plans in the last 12 months as we can offer."
     ),
 }
+
+
+def term_label(term: Term):
+    """A term in words: "6 payments, monthly"."""
+    return _l(
+        "%(count)s payments, %(frequency)s",
+        count=term.installments,
+        frequency=FREQUENCY_LABELS[term.frequency.value],
+    )
+
+
 # Everything the plan templates look up, in one mapping (macros/plans.html).
 PLAN_LABELS = {
     "frequency": FREQUENCY_LABELS,

@@ -19,6 +19,7 @@ from portal.hardship.decisions import (
     NothingToWaive,
     OnlyAdminsDecide,
     PauseDaysInvalid,
+    PlanTermMissing,
     decide_hardship,
 )
 from portal.hardship.models import HardshipDecision, HardshipReason, HardshipStatus
@@ -26,6 +27,8 @@ from portal.hardship.services import HardshipSettings, declare_hardship
 from portal.loans.models import AdjustmentKind, Component, LedgerAdjustment
 from portal.messaging.facts import load_borrower_contexts
 from portal.messaging.models import ContactHold, Message
+from portal.plans.enrollment import OfferUnavailable
+from portal.plans.models import PlanStatus, RepaymentPlan
 from tests.collections.conftest import NOW
 from tests.messaging.conftest import install_defaults
 
@@ -99,11 +102,17 @@ def test_a_waiver_with_nothing_to_waive_is_refused_and_keeps_the_review(app, pen
         assert db.session.scalar(select(ContactHold.closed_at)) is None
 
 
-@pytest.mark.parametrize("kind", [HardshipDecision.PLAN, HardshipDecision.NO_CHANGE])
-def test_plan_and_no_change_tell_the_borrower(app, pending, kind):
+@pytest.mark.parametrize(
+    "decision",
+    [
+        Decision(HardshipDecision.PLAN, "We can offer a 6-month plan.", plan_term="6-monthly"),
+        Decision(HardshipDecision.NO_CHANGE, "We can offer a 6-month plan."),
+    ],
+)
+def test_plan_and_no_change_tell_the_borrower(app, pending, decision):
     request_id, borrower_id, admin_id = pending
     with app.app_context():
-        _decide(request_id, admin_id, Decision(kind, "We can offer a 6-month plan."))
+        _decide(request_id, admin_id, decision)
         messages = db.session.scalars(
             select(Message).where(Message.borrower_id == borrower_id)
         ).all()
@@ -114,9 +123,27 @@ def test_plan_and_no_change_tell_the_borrower(app, pending, kind):
         )
 
 
+def test_a_tailored_plan_is_proposed_and_waits_for_the_borrowers_consent(app, pending):
+    """The admin's plan is a proposal on the loan: priced now, consented by nobody yet."""
+    request_id, _, admin_id = pending
+    with app.app_context():
+        request = _decide(
+            request_id,
+            admin_id,
+            Decision(HardshipDecision.PLAN, "Six months.", plan_term="6-monthly"),
+        )
+        plan = db.session.scalar(select(RepaymentPlan))
+        assert plan.loan_id == request.loan_id
+        assert plan.status is PlanStatus.PROPOSED
+        assert (plan.installment_count, plan.proposed_by) == (6, admin_id)
+        assert plan.consented_at is None
+
+
 @pytest.mark.parametrize(
     ("decision", "error"),
     [
+        (Decision(HardshipDecision.PLAN, "Six months."), PlanTermMissing),
+        (Decision(HardshipDecision.PLAN, "x", plan_term="7-weekly"), OfferUnavailable),
         (Decision(HardshipDecision.NO_CHANGE, "  "), DecisionReasonMissing),
         (Decision(HardshipDecision.PAUSE, "x", 0), PauseDaysInvalid),
         (Decision(HardshipDecision.PAUSE, "x", 91), PauseDaysInvalid),
