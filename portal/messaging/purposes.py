@@ -134,15 +134,17 @@ PURPOSES: dict[str, Purpose] = {
             "plan_broken",
             _l("Repayment plan ended (a payment was missed)"),
             ContactKind.REQUIRED_NOTICE,
-            ("loan_reference", "plan_summary"),
-            ("plans_url",),
+            ("loan_reference",),
+            # The text message only points to the portal; notices carry the plan.
+            ("plan_summary", "plans_url"),
         ),
         _p(
             "plan_proposed",
             _l("Repayment plan proposed by our team"),
             ContactKind.REQUIRED_NOTICE,
-            ("loan_reference", "plan_summary"),
-            ("plans_url",),
+            ("loan_reference",),
+            # The text message only points to the portal; notices carry the plan.
+            ("plan_summary", "plans_url"),
         ),
         _p(
             "hardship_decision",
