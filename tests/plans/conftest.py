@@ -74,9 +74,8 @@ def plan_loan(app_ctx, make_user, make_loan) -> PlanLoan:
     """A borrower (English) and their loan overdue on TODAY, after the daily run of TODAY
     (late charges accrued, an open case), with the plan notices' templates installed."""
     from portal.collections.run import run_collections
-    from tests.messaging.conftest import install_defaults
-
     from portal.loans.models import Installment
+    from tests.messaging.conftest import install_defaults
 
     borrower = make_user(locale="en")
     loan_id = make_loan(borrower.id, disbursed_on=DISBURSED)

@@ -52,7 +52,8 @@ def test_consent_makes_a_pending_plan_with_the_consent_stored(plan_loan):
     assert len(amounts) == 6
     assert sum(amounts) == stored.financed_minor
     assert stored.financed_minor + stored.down_payment_minor + stored.waiver_minor == BALANCE
-    assert amounts[:-1] == [amounts[0]] * 5 and 0 <= amounts[-1] - amounts[0] < 6
+    assert amounts[:-1] == [amounts[0]] * 5
+    assert 0 <= amounts[-1] - amounts[0] < 6
     assert (stored.consented_by, stored.consented_at) == (plan_loan.borrower_id, NOW)
     assert stored.consent_ip == "203.0.113.7"
     assert stored.consent_user_agent == "Mozilla/5.0 (test)"
@@ -208,7 +209,8 @@ def test_a_collectors_proposal_waits_for_the_borrowers_consent(plan_loan, make_u
     )
     db.session.commit()
     assert proposal.status is PlanStatus.PROPOSED
-    assert proposal.consented_at is None and proposal.proposed_by == collector.id
+    assert proposal.consented_at is None
+    assert proposal.proposed_by == collector.id
     # A second proposal replaces the first.
     again = propose(
         loan_id=plan_loan.loan_id,
