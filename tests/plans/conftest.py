@@ -119,3 +119,36 @@ def consent(plan_loan: PlanLoan, term: str = "6-monthly", **changes):
     if "quoted_balance_minor" not in values:
         values["quoted_balance_minor"] = quoted(plan_loan)
     return enroll(**values)
+
+
+def open_down_payment(plan, *, now=NOW):
+    """The sandbox attempt for ``plan``'s down payment, opened as the plan page does. Commits."""
+    from portal.loans.models import Loan
+    from portal.payments.models import PayOption
+    from portal.payments.services import open_attempt
+
+    attempt = open_attempt(
+        db.session.get_one(Loan, plan.loan_id),
+        option=PayOption.PLAN_DOWN_PAYMENT,
+        amount_minor=plan.down_payment_minor,
+        now=now,
+    )
+    plan.down_payment_attempt_id = attempt.id
+    db.session.commit()
+    return attempt
+
+
+def confirm_in_sandbox(attempt, *, now=NOW):
+    """The borrower pays ``attempt`` with Stripe's test card: the sandbox's event goes through
+    the event processor (``process_event``), which books it. Flushes only."""
+    from portal.payments.sandbox_checkout import pay_in_sandbox
+
+    pay_in_sandbox(
+        borrower_id=attempt.borrower_id,
+        attempt_id=attempt.id,
+        card_number="4242 4242 4242 4242",
+        expiry="12/34",
+        cvc="123",
+        today=TODAY,
+        now=now,
+    )
