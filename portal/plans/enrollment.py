@@ -180,9 +180,11 @@ def _resubmitted(live: RepaymentPlan | None, key: str, quoted_balance_minor: int
 
 def _insert(plan: RepaymentPlan) -> RepaymentPlan:
     """Insert the plan; if a concurrent consent made the loan's live plan first, that one."""
-    db.session.add(plan)
     try:
+        # Added inside the savepoint: a refused insert leaves the session with nothing pending
+        # (added before it, the plan stayed pending and every later flush failed again).
         with db.session.begin_nested():
+            db.session.add(plan)
             db.session.flush()
     except IntegrityError:
         theirs = db.session.scalar(

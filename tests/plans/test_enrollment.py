@@ -240,3 +240,19 @@ def test_a_collectors_proposal_waits_for_the_borrowers_consent(plan_loan, make_u
             today=TODAY,
             now=NOW,
         )
+
+
+def test_a_consent_that_loses_the_race_for_the_live_slot_returns_the_winner(plan_loan, monkeypatch):
+    """Another consent took the loan's live plan between the read and the insert (the unique
+    index says so): that plan is returned and the transaction still commits."""
+    from portal.plans import enrollment
+
+    winner = consent(plan_loan)
+    db.session.commit()
+    monkeypatch.setattr(
+        enrollment, "plan_history", lambda loan_id, now: enrollment.PlanHistory(None, 0)
+    )
+    loser = consent(plan_loan, term="3-monthly")
+    db.session.commit()
+    assert loser.id == winner.id
+    assert [(p.id, p.status) for p in _plans()] == [(winner.id, PlanStatus.PENDING)]
