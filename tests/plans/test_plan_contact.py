@@ -109,3 +109,29 @@ def test_plan_installments_get_the_plan_reminder_with_their_position(plan_loan):
         Channel.EMAIL: MessageStatus.QUEUED,
     }
     assert all(f"2/{len(ours)}" in m.body_text for m in reminders)
+
+
+def test_the_runs_contacts_queue_no_collection_message_for_a_loan_in_plan(plan_loan):
+    """Two days after a missed plan installment (within the grace days) the case is due a
+    contact: the overdue notice is blocked by the plan, none is queued."""
+    from datetime import date
+
+    from portal.collections.run import run_collections
+    from portal.messaging.default_templates import install_default_templates
+
+    _in_plan(plan_loan)
+    install_default_templates(now=NOW)
+    db.session.commit()
+    day = date(2026, 12, 30)
+    run_collections(day, now=datetime(2026, 12, 30, 2, 0, tzinfo=UTC), contacts=True)
+    collection = list(
+        db.session.scalars(
+            select(Message).where(
+                Message.loan_id == plan_loan.loan_id, Message.kind == ContactKind.COLLECTION
+            )
+        )
+    )
+    assert collection  # the case was due a contact and the run tried
+    assert {m.status for m in collection} == {MessageStatus.BLOCKED}
+    # The text message has no phone to go to; every channel with an address is paused.
+    assert {m.blocked_rule for m in collection if m.channel is not Channel.SMS} == {"in_plan"}
