@@ -164,3 +164,27 @@ def test_a_plan_waiting_for_its_down_payment_lapses_after_seven_days(plan_loan):
     assert run(date(2026, 12, 6)).plans_expired == 1
     lapsed = _plan(plan.id)
     assert (lapsed.status, lapsed.end_reason) == (PlanStatus.CANCELED, "expired")
+
+
+def test_after_a_broken_plan_the_borrower_may_enroll_again(plan_loan):
+    """The broken plan's unpaid installments move into the new plan, exactly."""
+    from portal.loans.models import Installment
+    from tests.plans.conftest import quoted
+
+    broken_id = _active_plan(plan_loan)
+    day = date(2027, 1, 3)
+    run(day)
+    assert _plan(broken_id).status is PlanStatus.BROKEN
+    balance = quoted(plan_loan, today=day)
+    again = consent(plan_loan, today=day, now=morning(day), quoted_balance_minor=balance)
+    db.session.commit()
+    assert again.status is PlanStatus.ACTIVE
+    db.session.expire_all()
+    installments = list(
+        db.session.scalars(select(Installment).where(Installment.loan_id == plan_loan.loan_id))
+    )
+    old = [i for i in installments if i.plan_id == broken_id]
+    new = [i for i in installments if i.plan_id == again.id]
+    assert all(i.rescheduled_into_plan_id == again.id and i.outstanding == 0 for i in old)
+    assert sum(i.outstanding for i in new) == balance - again.waiver_minor
+    assert sum(i.outstanding for i in installments) == balance - again.waiver_minor
