@@ -25,6 +25,10 @@ PAY_OPTIONS = "'overdue', 'next_installment', 'other', 'payoff'"
 def upgrade():
     with op.batch_alter_table("payment_attempt", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_payment_attempt_pay_option"), type_="check")
+        # enum_column sizes the column to the longest value + 8: 'plan_down_payment' is 17.
+        batch_op.alter_column(
+            "option", existing_type=sa.String(length=24), type_=sa.String(length=25)
+        )
         batch_op.create_check_constraint(
             "pay_option", f"option IN ({PAY_OPTIONS}, 'plan_down_payment')"
         )
@@ -243,4 +247,7 @@ def downgrade():
     op.execute("UPDATE payment_attempt SET option = 'other' WHERE option = 'plan_down_payment'")
     with op.batch_alter_table("payment_attempt", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_payment_attempt_pay_option"), type_="check")
+        batch_op.alter_column(
+            "option", existing_type=sa.String(length=25), type_=sa.String(length=24)
+        )
         batch_op.create_check_constraint("pay_option", f"option IN ({PAY_OPTIONS})")

@@ -135,6 +135,7 @@ PURPOSES: dict[str, Purpose] = {
             _l("Repayment plan ended (a payment was missed)"),
             ContactKind.REQUIRED_NOTICE,
             ("loan_reference",),
+            # The text message only points to the portal; notices carry the plan.
             ("plan_summary", "plans_url"),
         ),
         _p(
@@ -142,6 +143,7 @@ PURPOSES: dict[str, Purpose] = {
             _l("Repayment plan proposed by our team"),
             ContactKind.REQUIRED_NOTICE,
             ("loan_reference",),
+            # The text message only points to the portal; notices carry the plan.
             ("plan_summary", "plans_url"),
         ),
         _p(

@@ -23,6 +23,7 @@ from portal.extensions import db
 from portal.loans.adjustments import waive
 from portal.loans.charges.services import waterfall_of
 from portal.loans.models import Component, Installment, Loan
+from portal.payments.models import PaymentAttempt
 from portal.plans.effects import after_activation
 from portal.plans.models import PlanReschedule, PlanStatus, RepaymentPlan
 from portal.plans.schedule import fill_components, refit
@@ -154,10 +155,12 @@ def activate(plan: RepaymentPlan, *, now: datetime) -> None:
 def down_payment_plan(attempt_id: int) -> RepaymentPlan | None:
     """The plan waiting for this payment attempt as its down payment, if any."""
     return db.session.scalar(
-        select(RepaymentPlan).where(
+        select(RepaymentPlan)
+        .where(
             RepaymentPlan.down_payment_attempt_id == attempt_id,
             RepaymentPlan.status == PlanStatus.PENDING,
         )
+        .execution_options(populate_existing=True)
     )
 
 
@@ -165,6 +168,12 @@ def before_down_payment(attempt_id: int, *, now: datetime) -> RepaymentPlan | No
     """Before a down payment is booked: grant its plan's waiver. Returns the plan (None when
     the attempt is no plan's, or its plan was replaced meanwhile: the payment is then booked
     as any other). Flushes; in the booking's transaction."""
+    # The loan's lock first, the one enrollment takes: a consent replacing this plan either
+    # committed already (the plan then reads as canceled) or waits for the booking to end.
+    loan_id = select(PaymentAttempt.loan_id).where(PaymentAttempt.id == attempt_id)
+    db.session.execute(
+        select(Loan.id).where(Loan.id == loan_id.scalar_subquery()).with_for_update()
+    )
     plan = down_payment_plan(attempt_id)
     if plan is not None:
         grant_waiver(plan, now=now)

@@ -168,11 +168,25 @@ def _same_offer(plan: RepaymentPlan, offer: Offer) -> bool:
     )
 
 
+def _resubmitted(live: RepaymentPlan | None, key: str, quoted_balance_minor: int) -> bool:
+    """The borrower's consent to this very offer is the live plan already. Checked before
+    re-pricing: a plan active at once (no down payment) has waived part of the balance, and
+    the loan is no longer eligible, yet the reload must get the plan, not a refusal."""
+    return (
+        live is not None
+        and live.consented_at is not None
+        and f"{live.installment_count}-{live.frequency.value}" == key
+        and live.balance_minor == quoted_balance_minor
+    )
+
+
 def _insert(plan: RepaymentPlan) -> RepaymentPlan:
     """Insert the plan; if a concurrent consent made the loan's live plan first, that one."""
-    db.session.add(plan)
     try:
+        # Added inside the savepoint: a refused insert leaves the session with nothing pending
+        # (added before it, the plan stayed pending and every later flush failed again).
         with db.session.begin_nested():
+            db.session.add(plan)
             db.session.flush()
     except IntegrityError:
         theirs = db.session.scalar(
@@ -210,10 +224,11 @@ def enroll(
     if not consent:
         raise ConsentMissing()
     loan = _locked_loan(loan_id, borrower_id)
+    live = plan_history(loan.id, now).live
+    if _resubmitted(live, term, quoted_balance_minor):
+        return live  # a double submit, a reload: the consent already given (maybe active)
     offer, version, live = _priced_offer(loan, term, quoted_balance_minor, today, now)
     if live is not None:
-        if live.consented_at is not None and _same_offer(live, offer):
-            return live  # a double submit, a reload: the consent already given
         _end(live, PlanStatus.CANCELED, "replaced", today)
     plan = _new_plan(loan, offer, version, today, now)
     plan.proposed_by = live.proposed_by if live is not None and _same_offer(live, offer) else None

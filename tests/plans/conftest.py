@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
 import pytest
+from sqlalchemy import select
 
 from portal.auth.models import Role
+from portal.extensions import db
 from portal.plans.policy import DEFAULT_SETTINGS, MAX_TERMS
 from tests.conftest import login
 
@@ -31,3 +36,119 @@ def policy_form(token: str, *, base_version: int = 0, **changes) -> dict:
 def admin(client, make_user):
     login(client, make_user(Role.ADMIN, locale="en", name="Ada Admin"))
     return client
+
+
+# --- Plans as services: a loan overdue on TODAY, its case as the daily run leaves it ---------
+
+# 10:00 in Shanghai on Saturday 28 November 2026.
+NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
+TODAY = date(2026, 11, 28)
+# The standard loan disbursed on 15 June: due on the 15th from July to December, so five
+# installments are overdue on TODAY (136 days past due) and December's is not yet due.
+DISBURSED = date(2026, 6, 15)
+LATE_CHARGE = 1_001  # on each of the five overdue installments: 5,005 in all
+PLAN_PURPOSES = ("plan_confirmation", "plan_broken", "plan_proposed", "plan_reminder")
+
+
+def save_policy(**changes) -> None:
+    """The plan policy in force: the defaults with ``changes`` (flushes)."""
+    from portal.plans.services import save_plan_policy
+
+    save_plan_policy(
+        {**DEFAULT_SETTINGS, **changes},
+        expected_version=None,
+        actor_id=None,
+        now=NOW - timedelta(days=30),
+        ip_address=None,
+    )
+
+
+@dataclass
+class PlanLoan:
+    borrower_id: int
+    loan_id: int
+
+
+@pytest.fixture
+def plan_loan(app_ctx, make_user, make_loan) -> PlanLoan:
+    """A borrower (English) and their loan overdue on TODAY, after the daily run of TODAY
+    (late charges accrued, an open case), with the plan notices' templates installed."""
+    from portal.collections.run import run_collections
+    from portal.loans.models import Installment
+    from tests.messaging.conftest import install_defaults
+
+    borrower = make_user(locale="en")
+    loan_id = make_loan(borrower.id, disbursed_on=DISBURSED)
+    for installment in db.session.scalars(
+        select(Installment).where(Installment.loan_id == loan_id, Installment.due_date < TODAY)
+    ):
+        installment.late_charge_due = LATE_CHARGE  # as the accrual leaves it
+    for locale in ("en", "zh_CN"):
+        install_defaults(PLAN_PURPOSES + ("overdue_stage_1", "overdue_stage_2"), locale, NOW)
+    db.session.commit()
+    run_collections(TODAY, now=NOW, contacts=False)
+    return PlanLoan(borrower.id, loan_id)
+
+
+def quoted(plan_loan: PlanLoan, today: date = TODAY) -> int:
+    """The restructured balance the offers page shows the borrower today."""
+    from portal.loans.models import Loan
+    from portal.plans.enrollment import loan_offers
+
+    db.session.expire_all()
+    loan = db.session.get_one(Loan, plan_loan.loan_id)
+    offers, _ = loan_offers(loan, today=today, now=NOW)
+    return offers.offers[0].balance_minor
+
+
+def consent(plan_loan: PlanLoan, term: str = "6-monthly", **changes):
+    """The borrower's consent to ``term`` at today's quote (``changes`` override)."""
+    from portal.plans.enrollment import enroll
+
+    values = {
+        "borrower_id": plan_loan.borrower_id,
+        "loan_id": plan_loan.loan_id,
+        "term": term,
+        "consent": True,
+        "today": TODAY,
+        "now": NOW,
+        "ip_address": "203.0.113.7",
+        "user_agent": "Mozilla/5.0 (test)",
+        **changes,
+    }
+    if "quoted_balance_minor" not in values:
+        values["quoted_balance_minor"] = quoted(plan_loan)
+    return enroll(**values)
+
+
+def open_down_payment(plan, *, now=NOW):
+    """The sandbox attempt for ``plan``'s down payment, opened as the plan page does. Commits."""
+    from portal.loans.models import Loan
+    from portal.payments.models import PayOption
+    from portal.payments.services import open_attempt
+
+    attempt = open_attempt(
+        db.session.get_one(Loan, plan.loan_id),
+        option=PayOption.PLAN_DOWN_PAYMENT,
+        amount_minor=plan.down_payment_minor,
+        now=now,
+    )
+    plan.down_payment_attempt_id = attempt.id
+    db.session.commit()
+    return attempt
+
+
+def confirm_in_sandbox(attempt, *, now=NOW):
+    """The borrower pays ``attempt`` with Stripe's test card: the sandbox's event goes through
+    the event processor (``process_event``), which books it. Flushes only."""
+    from portal.payments.sandbox_checkout import pay_in_sandbox
+
+    pay_in_sandbox(
+        borrower_id=attempt.borrower_id,
+        attempt_id=attempt.id,
+        card_number="4242 4242 4242 4242",
+        expiry="12/34",
+        cvc="123",
+        today=TODAY,
+        now=now,
+    )
