@@ -4,8 +4,6 @@ down payment to the plan's end, and only ever the borrower's own loan."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from sqlalchemy import func, select
 
 from portal.extensions import db
@@ -15,35 +13,20 @@ from portal.plans.models import PlanStatus, RepaymentPlan
 from portal.plans.terms import PLAN_TERMS_VERSION
 from portal.timeutil import local_today, utcnow
 from tests.conftest import csrf_token, login, page_text
-
-BALANCE = 324_000  # the 45-days-overdue test loan's whole balance (CN¥3,240.00)
-
-
-def _overdue_loan(make_user, make_loan, *, locale="en", days=45):
-    borrower = make_user(locale=locale)
-    today = local_today("Asia/Shanghai", utcnow())
-    return borrower, make_loan(borrower.id, disbursed_on=today - timedelta(days=days))
-
-
-def _enroll(client, loan_id, *, term="6-monthly", balance=BALANCE, consent=True, **extra):
-    url = f"/loans/{loan_id}/plans"
-    data = {"csrf_token": csrf_token(client, url), "term": term, "quoted_balance": str(balance)}
-    if consent:
-        data["consent"] = "y"
-    return client.post(f"{url}/enroll", data={**data, **extra})
-
-
-def _plans(app, loan_id) -> list[RepaymentPlan]:
-    with app.app_context():
-        return list(
-            db.session.scalars(select(RepaymentPlan).where(RepaymentPlan.loan_id == loan_id))
-        )
+from tests.plans.conftest import (
+    BALANCE,
+    enroll,
+    overdue_loan,
+    pay_down_payment,
+    pay_in_sandbox,
+    plans_of,
+)
 
 
 def test_the_offers_page_shows_the_versioned_terms_and_a_consent_form_per_offer(
     client, make_user, make_loan
 ):
-    borrower, loan_id = _overdue_loan(make_user, make_loan)
+    borrower, loan_id = overdue_loan(make_user, make_loan)
     login(client, borrower)
     response = client.get(f"/loans/{loan_id}/plans")
     html = response.get_data(as_text=True)
@@ -57,12 +40,12 @@ def test_the_offers_page_shows_the_versioned_terms_and_a_consent_form_per_offer(
 def test_consent_makes_a_plan_waiting_for_its_down_payment(app, client, make_user, make_loan):
     """The 6-month plan: consent stored with the terms version, address and browser; the
     plan page asks for the 10% down payment."""
-    borrower, loan_id = _overdue_loan(make_user, make_loan)
+    borrower, loan_id = overdue_loan(make_user, make_loan)
     login(client, borrower)
-    response = _enroll(client, loan_id)
+    response = enroll(client, loan_id)
     assert response.status_code == 303
     assert response.headers["Location"] == f"/loans/{loan_id}/plan"
-    [plan] = _plans(app, loan_id)
+    [plan] = plans_of(app, loan_id)
     assert plan.status is PlanStatus.PENDING
     assert (plan.installment_count, plan.down_payment_minor) == (6, 32_400)
     assert plan.terms_version == PLAN_TERMS_VERSION
@@ -75,54 +58,54 @@ def test_consent_makes_a_plan_waiting_for_its_down_payment(app, client, make_use
     assert "Waiting for the down payment" in text
     assert "Pay the down payment of CN¥324.00" in text
     assert page.get_data(as_text=True).count('data-testid="plan-installment"') == 6
-    again = _enroll(client, loan_id)  # a double submit: the same plan
+    again = enroll(client, loan_id)  # a double submit: the same plan
     assert again.status_code == 303
-    assert len(_plans(app, loan_id)) == 1
+    assert len(plans_of(app, loan_id)) == 1
 
 
 def test_missing_consent_is_refused_and_keeps_the_stated_means(app, client, make_user, make_loan):
-    borrower, loan_id = _overdue_loan(make_user, make_loan)
+    borrower, loan_id = overdue_loan(make_user, make_loan)
     login(client, borrower)
-    response = _enroll(client, loan_id, consent=False, income="5,000", expenses="3000")
+    response = enroll(client, loan_id, consent=False, income="5,000", expenses="3000")
     assert response.status_code == 422
     text = page_text(response)
     assert "To enroll, tick the box to agree to the plan terms." in text
     assert "You can afford about CN¥600.00 a month." in text  # the offers stay sorted
     assert 'value="5,000"' in response.get_data(as_text=True)
-    assert _plans(app, loan_id) == []
+    assert plans_of(app, loan_id) == []
 
 
 def test_a_stale_offer_is_shown_repriced(app, client, make_user, make_loan):
     """The balance changed since the page was shown: 409, the new prices, nothing enrolled."""
-    borrower, loan_id = _overdue_loan(make_user, make_loan)
+    borrower, loan_id = overdue_loan(make_user, make_loan)
     login(client, borrower)
-    response = _enroll(client, loan_id, balance=BALANCE + 1_000)
+    response = enroll(client, loan_id, balance=BALANCE + 1_000)
     assert response.status_code == 409
     assert "Your balance changed since these plans were shown" in page_text(response)
     assert f'name="quoted_balance" value="{BALANCE}"' in response.get_data(as_text=True)
-    assert _plans(app, loan_id) == []
+    assert plans_of(app, loan_id) == []
 
 
 def test_an_unknown_term_or_a_forged_balance_is_refused(app, client, make_user, make_loan):
-    borrower, loan_id = _overdue_loan(make_user, make_loan)
+    borrower, loan_id = overdue_loan(make_user, make_loan)
     login(client, borrower)
-    assert _enroll(client, loan_id, term="7-weekly").status_code == 422
-    assert _enroll(client, loan_id, balance="-5").status_code == 422
-    assert _plans(app, loan_id) == []
+    assert enroll(client, loan_id, term="7-weekly").status_code == 422
+    assert enroll(client, loan_id, balance="-5").status_code == 422
+    assert plans_of(app, loan_id) == []
 
 
 def test_enrolling_needs_the_csrf_token(app, client, make_user, make_loan):
-    borrower, loan_id = _overdue_loan(make_user, make_loan)
+    borrower, loan_id = overdue_loan(make_user, make_loan)
     login(client, borrower)
     data = {"term": "6-monthly", "quoted_balance": str(BALANCE), "consent": "y"}
     assert client.post(f"/loans/{loan_id}/plans/enroll", data=data).status_code == 400
-    assert _plans(app, loan_id) == []
+    assert plans_of(app, loan_id) == []
 
 
 def test_another_borrowers_loan_is_not_found(app, client, make_user, make_loan):
-    owner, loan_id = _overdue_loan(make_user, make_loan)
+    owner, loan_id = overdue_loan(make_user, make_loan)
     login(client, owner)
-    assert _enroll(client, loan_id).status_code == 303
+    assert enroll(client, loan_id).status_code == 303
     other = app.test_client()
     login(other, make_user(locale="en"))
     assert other.get(f"/loans/{loan_id}/plan").status_code == 404
@@ -131,51 +114,32 @@ def test_another_borrowers_loan_is_not_found(app, client, make_user, make_loan):
     assert other.post(f"/loans/{loan_id}/plans/enroll", data=data).status_code == 404
     down = other.post(f"/loans/{loan_id}/plan/down-payment", data={"csrf_token": token})
     assert down.status_code == 404
-    assert [p.installment_count for p in _plans(app, loan_id)] == [6]
+    assert [p.installment_count for p in plans_of(app, loan_id)] == [6]
 
 
 def test_no_plan_yet_leads_to_the_offers(client, make_user, make_loan):
-    borrower, loan_id = _overdue_loan(make_user, make_loan)
+    borrower, loan_id = overdue_loan(make_user, make_loan)
     login(client, borrower)
     response = client.get(f"/loans/{loan_id}/plan")
     assert response.status_code == 303
     assert response.headers["Location"] == f"/loans/{loan_id}/plans"
 
 
-def _pay_down_payment(client, loan_id):
-    token = csrf_token(client, f"/loans/{loan_id}/plan")
-    response = client.post(f"/loans/{loan_id}/plan/down-payment", data={"csrf_token": token})
-    assert response.status_code == 303
-    attempt_id = int(response.headers["Location"].rsplit("/", 1)[-1])
-    assert response.headers["Location"] == f"/payments/{attempt_id}"
-    return attempt_id
-
-
 def test_the_down_payment_in_the_sandbox_starts_the_plan(app, client, make_user, make_loan):
     """The down payment opens the checkout (the same attempt twice); paid, the plan is active
     and its page shows the progress, the next payment and each installment's status."""
-    borrower, loan_id = _overdue_loan(make_user, make_loan)
+    borrower, loan_id = overdue_loan(make_user, make_loan)
     login(client, borrower)
-    _enroll(client, loan_id)
-    attempt_id = _pay_down_payment(client, loan_id)
-    assert _pay_down_payment(client, loan_id) == attempt_id
+    enroll(client, loan_id)
+    attempt_id = pay_down_payment(client, loan_id)
+    assert pay_down_payment(client, loan_id) == attempt_id
     with app.app_context():
         attempt = db.session.get_one(PaymentAttempt, attempt_id)
         assert (attempt.option, attempt.amount_minor) == (PayOption.PLAN_DOWN_PAYMENT, 32_400)
-    [plan] = _plans(app, loan_id)
+    [plan] = plans_of(app, loan_id)
     assert plan.down_payment_attempt_id == attempt_id
-    checkout = f"/payments/{attempt_id}"
-    paid = client.post(
-        f"{checkout}/sandbox",
-        data={
-            "csrf_token": csrf_token(client, checkout),
-            "card_number": "4242 4242 4242 4242",
-            "expiry": "12/34",
-            "cvc": "123",
-        },
-    )
-    assert paid.status_code == 303
-    [plan] = _plans(app, loan_id)
+    pay_in_sandbox(client, attempt_id)
+    [plan] = plans_of(app, loan_id)
     assert plan.status is PlanStatus.ACTIVE
     page = client.get(f"/loans/{loan_id}/plan")
     text = page_text(page)
@@ -195,9 +159,9 @@ def test_the_down_payment_in_the_sandbox_starts_the_plan(app, client, make_user,
 
 
 def test_an_ended_plan_says_why(app, client, make_user, make_loan):
-    borrower, loan_id = _overdue_loan(make_user, make_loan)
+    borrower, loan_id = overdue_loan(make_user, make_loan)
     login(client, borrower)
-    _enroll(client, loan_id)
+    enroll(client, loan_id)
     with app.app_context():
         plan = db.session.scalars(select(RepaymentPlan)).one()
         plan.status, plan.end_reason = PlanStatus.CANCELED, "expired"
@@ -210,9 +174,9 @@ def test_an_ended_plan_says_why(app, client, make_user, make_loan):
 
 
 def test_the_plan_page_in_chinese(app, client, make_user, make_loan):
-    borrower, loan_id = _overdue_loan(make_user, make_loan, locale="zh_CN")
+    borrower, loan_id = overdue_loan(make_user, make_loan, locale="zh_CN")
     login(client, borrower)
-    assert _enroll(client, loan_id).status_code == 303
+    assert enroll(client, loan_id).status_code == 303
     text = page_text(client.get(f"/loans/{loan_id}/plan"))
     assert "首付" in text
     with app.app_context():
