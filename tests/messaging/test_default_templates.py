@@ -18,14 +18,14 @@ from portal.messaging.purposes import PURPOSES
 from portal.messaging.templates import latest_version, render, save_version, validate_template
 
 NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
-# 11 borrower purposes on portal, email and SMS, the emergency-contact one on SMS only; 2 locales.
+# 15 borrower purposes on portal, email and SMS, the emergency-contact one on SMS only; 2 locales.
 EXPECTED_COUNT = (len(PURPOSES) - 1) * 3 * 2 + 1 * 2
 
 
 def test_defaults_cover_every_purpose_in_both_locales():
     """There is exactly one default text for each purpose in Chinese and in English."""
     assert set(default_texts()) == {(code, locale) for code in PURPOSES for locale in LOCALES}
-    assert len(default_texts()) == 26
+    assert len(default_texts()) == 32
 
 
 def test_every_default_passes_template_validation(app_ctx):
@@ -56,13 +56,13 @@ def test_collection_and_reminder_texts_end_with_an_opt_out_line():
 
 
 def test_install_creates_every_default_once(app_ctx):
-    """The first install creates all 74 templates; a second install creates none."""
-    assert EXPECTED_COUNT == 74
-    assert install_default_templates(now=NOW) == 74
-    assert db.session.scalar(select(func.count()).select_from(MessageTemplate)) == 74
+    """The first install creates all 92 templates; a second install creates none."""
+    assert EXPECTED_COUNT == 92
+    assert install_default_templates(now=NOW) == 92
+    assert db.session.scalar(select(func.count()).select_from(MessageTemplate)) == 92
     assert latest_version("third_party_locate", Channel.EMAIL, "zh_CN") is None
     assert install_default_templates(now=NOW) == 0
-    assert db.session.scalar(select(func.count()).select_from(MessageTemplate)) == 74
+    assert db.session.scalar(select(func.count()).select_from(MessageTemplate)) == 92
 
 
 def test_install_keeps_a_template_an_admin_already_wrote(app_ctx):
@@ -77,7 +77,7 @@ def test_install_keeps_a_template_an_admin_already_wrote(app_ctx):
         actor_id=None,
         now=NOW,
     )
-    assert install_default_templates(now=NOW) == 73
+    assert install_default_templates(now=NOW) == 91
     assert latest_version("due_today", Channel.SMS, "en").id == custom.id
 
 
