@@ -120,6 +120,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.payments.staff.routes import bp as payments_staff
     from portal.payments.webhooks.routes import bp as payments_webhooks
     from portal.plans.routes import bp as plans
+    from portal.plans.staff_routes import bp as plans_staff
     from portal.staff.routes import bp as staff
 
     for blueprint in (
@@ -129,6 +130,7 @@ def _register_blueprints(app: Flask) -> None:
         loans,
         loans_charges,
         plans,
+        plans_staff,
         staff,
         messaging_notices,
         messaging_preferences,

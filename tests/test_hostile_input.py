@@ -314,6 +314,9 @@ CASE_FORMS = (  # (who, the page with the form, where it posts); {w} is the Worl
     ("admin", "/staff/payments/{w.payment_id}/refund", "/staff/payments/{w.payment_id}/refund"),
     ("admin", "/staff/payments/issues", "/staff/payments/issues/{w.issue_id}/resolve"),
     ("borrower", "/loans/{w.loan_id}/pay", "/loans/{w.loan_id}/pay"),
+    ("borrower", "/loans/{w.loan_id}/plans", "/loans/{w.loan_id}/plans"),
+    ("borrower", "/loans/{w.loan_id}/plans", "/loans/{w.loan_id}/plans/enroll"),
+    ("collector", CASE, CASE + "/plans/propose"),
     ("borrower", "/payments/{attempt}", "/payments/{attempt}/sandbox"),
 )
 REFUSED_EVERYWHERE = ("a\x00b", "a\x01b", "a\u202eb")  # the control-character guard: 400

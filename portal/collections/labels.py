@@ -114,6 +114,9 @@ TRANSITION_LABELS = {
     "reopened": _l("Case reopened"),
     "closed": _l("Case closed"),
     "escalated": _l("Escalated"),
+    "plan": _l("In a repayment plan"),
+    "plan_broken": _l("Repayment plan broken"),
+    "plan_completed": _l("Repayment plan completed"),
 }
 # Why a transition happened, as the run and the legal workflow record it (plain codes, kept
 # in the record as written); "overdue 12 dpd" and "12 dpd" are read by transition_reason().
@@ -124,6 +127,9 @@ TRANSITION_REASON_LABELS = {
     "payment reversed": _l("a payment was refunded"),
     "legal approval requested": _l("legal approval requested"),
     "legal approval": _l("legal approval granted"),
+    "plan started": _l("the borrower's repayment plan started"),
+    "missed plan payment": _l("a plan payment was missed"),
+    "plan completed": _l("every plan payment was made"),
 }
 _DPD_REASON = re.compile(r"^(?:overdue )?(\d+) dpd$")
 # The contact-rules guard's rules (portal/messaging/guard.py); parametrised ones by prefix.

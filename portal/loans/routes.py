@@ -24,6 +24,8 @@ from portal.collections.labels import PROMISE_STATUS_LABELS
 from portal.extensions import db
 from portal.loans.labels import component_label, owed_components
 from portal.loans.services import loan_of_borrower, loan_position, loans_of_borrower
+from portal.plans.labels import PLAN_LABELS
+from portal.plans.pages import live_plans_of_borrower, plan_of_loan_page, progress_of
 from portal.templating import money
 from portal.timeutil import local_today, utcnow
 
@@ -46,6 +48,12 @@ def dashboard():
 def _borrower_dashboard():
     today = local_today(current_user.timezone, utcnow())
     positions = [loan_position(loan, today) for loan in loans_of_borrower(current_user.id)]
+    live = live_plans_of_borrower(current_user.id) if positions else {}
+    plans = {
+        p.loan.id: progress_of(live[p.loan.id], p.loan.installments)
+        for p in positions
+        if p.loan.id in live
+    }
     active = [p for p in positions if p.outstanding > 0]
     upcoming = [p.next_installment for p in active if p.next_installment is not None]
     overdue_totals: dict[str, int] = {}
@@ -59,6 +67,8 @@ def _borrower_dashboard():
         today=today,
         next_installment=min(upcoming, key=lambda i: i.due_date, default=None),
         overdue_totals=overdue_totals,
+        plans=plans,
+        plan_labels=PLAN_LABELS,
     )
 
 
@@ -67,7 +77,14 @@ def _borrower_dashboard():
 def loan_detail(loan_id: int):
     loan = loan_of_borrower(current_user.id, loan_id)
     today = local_today(current_user.timezone, utcnow())
-    return render_template("borrower/loan.html", position=loan_position(loan, today), today=today)
+    plan = plan_of_loan_page(loan.id)
+    return render_template(
+        "borrower/loan.html",
+        position=loan_position(loan, today),
+        today=today,
+        plan=plan,
+        plan_labels=PLAN_LABELS,
+    )
 
 
 def _promise_limits() -> BorrowerPromiseLimits:

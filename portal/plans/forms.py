@@ -8,8 +8,17 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import FieldList, Form, FormField, HiddenField, SelectChoice, SelectField, StringField
-from wtforms.validators import InputRequired, Optional
+from wtforms import (
+    BooleanField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    SelectChoice,
+    SelectField,
+    StringField,
+)
+from wtforms.validators import InputRequired, Length, Optional
 
 from portal.converters import id_or_none
 from portal.forms import strip
@@ -95,3 +104,34 @@ class MeansForm(FlaskForm):
         filters=[strip],
         validators=[Optional()],
     )
+
+
+def minor_or_none(text) -> int | None:
+    """An amount in minor units the page put in a hidden field (ASCII digits), else None."""
+    if not isinstance(text, str) or not (text.isascii() and text.isdigit()) or len(text) > 18:
+        return None
+    return int(text)
+
+
+class EnrollForm(FlaskForm):
+    """The borrower's consent to one offer: which term, at the balance the page showed, and
+    the income and expenses they typed (hidden, so an error keeps the offers as sorted)."""
+
+    term = HiddenField(validators=[InputRequired(), Length(max=20)])
+    quoted_balance = HiddenField(validators=[InputRequired(), Length(max=20)])
+    income = HiddenField(filters=[strip], validators=[Length(max=40)])
+    expenses = HiddenField(filters=[strip], validators=[Length(max=40)])
+    consent = BooleanField(_l("I have read and agree to the plan terms above."))
+
+    def quoted_balance_minor(self) -> int | None:
+        return minor_or_none(self.quoted_balance.data)
+
+
+class ProposeForm(FlaskForm):
+    """A collector's proposal of one offer, at the balance the case page showed."""
+
+    term = HiddenField(validators=[InputRequired(), Length(max=20)])
+    quoted_balance = HiddenField(validators=[InputRequired(), Length(max=20)])
+
+    def quoted_balance_minor(self) -> int | None:
+        return minor_or_none(self.quoted_balance.data)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from portal.loans.charges.labels import COMPONENT_LABELS
+from portal.plans.models import PlanStatus
 from portal.plans.offers import Ineligible
 from portal.plans.policy import DownPaymentKind, Term
 from portal.plans.schedule import Frequency
@@ -52,10 +53,39 @@ def term_label(term: Term):
     )
 
 
+STATUS_LABELS = {
+    PlanStatus.PROPOSED.value: _l("Proposed by our team"),
+    PlanStatus.AWAITING_APPROVAL.value: _l("Waiting for approval"),
+    PlanStatus.PENDING.value: _l("Waiting for the down payment"),
+    PlanStatus.ACTIVE.value: _l("In progress"),
+    PlanStatus.COMPLETED.value: _l("Completed"),
+    PlanStatus.BROKEN.value: _l("Ended: a payment was missed"),
+    PlanStatus.CANCELED.value: _l("Canceled"),
+}
+# Why a plan ended (``RepaymentPlan.end_reason``, as enrollment, approval and the run write it).
+END_REASON_LABELS = {
+    "paid": _l("Every plan payment was made: the plan is paid in full."),
+    "missed_payment": _l(
+        "A plan payment was not made within the grace days after its date, so the plan ended."
+    ),
+    "replaced": _l("It was replaced by another plan."),
+    "expired": _l("It did not start in time: the down payment was not made within 7 days."),
+    "declined": _l("Our team could not approve it."),
+}
+# A plan payment's state (``pages.ScheduledPayment.status``).
+PAYMENT_STATUS_LABELS = {
+    "paid": _l("Paid"),
+    "overdue": _l("Overdue"),
+    "partly_paid": _l("Partly paid"),
+    "upcoming": _l("Upcoming"),
+}
 # Everything the plan templates look up, in one mapping (macros/plans.html).
 PLAN_LABELS = {
     "frequency": FREQUENCY_LABELS,
     "down_payment": DOWN_PAYMENT_LABELS,
     "ineligible": INELIGIBLE_LABELS,
     "component": COMPONENT_LABELS,
+    "status": STATUS_LABELS,
+    "end_reason": END_REASON_LABELS,
+    "payment": PAYMENT_STATUS_LABELS,
 }

@@ -146,10 +146,18 @@ class CaseOffers:
     basis: str | None
 
 
-def offers_for_case(case_id: int, position: LoanPosition, *, start: date) -> CaseOffers:
+def offers_for_case(
+    case_id: int,
+    position: LoanPosition,
+    *,
+    start: date,
+    active_plan: bool = False,
+    plans_last_year: int = 0,
+) -> CaseOffers:
     """The offers for the case's loan (``position``), marked affordable against the case's
     latest structured assessment: its "can pay a month" when recorded, else the policy's share
-    of its monthly income. Two queries (the assessment, the policy)."""
+    of its monthly income. ``active_plan`` and ``plans_last_year`` as for ``offers_for``. Two
+    queries (the assessment, the policy)."""
     assessment = db.session.scalars(
         select(Assessment)
         .where(Assessment.case_id == case_id)
@@ -164,7 +172,13 @@ def offers_for_case(case_id: int, position: LoanPosition, *, start: date) -> Cas
         capacity = monthly_capacity(assessment.monthly_income_minor, 0, policy)
         basis = "income"
     return CaseOffers(
-        plans=offers_for(position, capacity_minor=capacity, start=start),
+        plans=offers_for(
+            position,
+            capacity_minor=capacity,
+            start=start,
+            active_plan=active_plan,
+            plans_last_year=plans_last_year,
+        ),
         assessment=assessment,
         basis=basis,
     )

@@ -39,7 +39,7 @@ def test_offers_side_by_side_with_their_schedules(client, make_user, make_loan):
     ]
     assert html.count('data-testid="offer-installment"') == 3 + 6 + 12 + 6
     assert "Affordable" not in page_text(response)  # nothing stated: nothing marked
-    assert 'data-testid="enroll' not in html  # enrollment is not built: no button
+    assert html.count('data-testid="enroll-form"') == 4  # a consent form under each offer
 
 
 def test_the_loan_page_links_to_plans_when_overdue(client, make_user, make_loan):

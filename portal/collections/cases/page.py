@@ -24,7 +24,12 @@ from portal.hardship.services import requests_of_case
 from portal.messaging.purposes import PURPOSES
 from portal.payments.history import loan_payments
 from portal.payments.staff.forms import RefundForm
+from portal.plans.case_plans import case_plan
+from portal.plans.enrollment import term_key
+from portal.plans.forms import ProposeForm
 from portal.plans.labels import PLAN_LABELS
+from portal.plans.models import PlanStatus
+from portal.plans.pages import proposed_offer
 from portal.plans.services import offers_for_case
 from portal.timeutil import utcnow
 
@@ -50,6 +55,7 @@ def case_page(case_id: int, submitted: dict[str, FlaskForm] | None = None, revea
         name: form(formdata=None, prefix=name) for name, form in forms.ACTION_FORMS.items()
     }
     action_forms.update(submitted or {})
+    plan = case_plan(view.case.loan_id, now=now)
     assign_form = None
     if current_user.role is Role.ADMIN:
         assign_form = forms.AssignForm(formdata=None, collector=view.case.assigned_to)
@@ -67,7 +73,21 @@ def case_page(case_id: int, submitted: dict[str, FlaskForm] | None = None, revea
         revealed=revealed or {},
         legal_url=_legal_url(case_id),
         payment_rows=loan_payments(view.case.loan_id),
-        case_plans=offers_for_case(case_id, view.case_loan.position, start=view.borrower_today),
+        case_plans=offers_for_case(
+            case_id,
+            view.case_loan.position,
+            start=view.borrower_today,
+            active_plan=plan.active_plan,
+            plans_last_year=plan.plans_last_year,
+        ),
+        case_plan=plan,
+        proposed=(
+            proposed_offer(plan.plan)
+            if plan.plan is not None and plan.plan.status is PlanStatus.PROPOSED
+            else None
+        ),
+        propose_form=ProposeForm(formdata=None),
+        term_key=term_key,
         plan_labels=PLAN_LABELS,
         refund_forms=RefundForm(formdata=None) if current_user.role is Role.ADMIN else None,
         back=url_for("collections_cases.case", case_id=case_id),

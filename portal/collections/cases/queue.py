@@ -21,6 +21,7 @@ from portal.collections.metrics import last_contact_at
 from portal.collections.models import CaseStatus, CollectionCase, PromiseStatus, PromiseToPay
 from portal.extensions import db
 from portal.loans.models import Loan
+from portal.plans.queries import in_active_plan
 
 PAGE_SIZE = 25
 PROMISE_DUE, CALLBACK_DUE, BY_AMOUNT = 0, 1, 2
@@ -45,6 +46,7 @@ class QueueRow:
     promise_minor: int | None
     promised_on: date | None  # the date of the case's pending promise, due today or later
     priority: int  # PROMISE_DUE, CALLBACK_DUE or BY_AMOUNT: why the row is where it is
+    in_plan: bool = False  # the loan is in an active repayment plan
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,7 @@ def _queue_query(viewer: Viewer, now: datetime, today: date, collector: Collecto
             promise_today.label("promise_minor"),
             _pending_promise_date().label("promised_on"),
             priority.label("priority"),
+            in_active_plan(c.loan_id).label("in_plan"),
             func.count().over().label("total"),
         )
         .join(Loan, Loan.id == c.loan_id)
@@ -155,6 +158,7 @@ def _queue_row(row) -> QueueRow:
         promise_minor=row.promise_minor,
         promised_on=row.promised_on,
         priority=row.priority,
+        in_plan=bool(row.in_plan),
     )
 
 
