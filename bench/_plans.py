@@ -39,6 +39,7 @@ from typing import Any
 from _harness import progress
 from _portfolio import AS_OF, NOW, bench_due_count, bench_loan, hashed, on_postgres
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Column,
     Date,
@@ -311,7 +312,7 @@ def fill_plans() -> None:
                 literal(0),
                 balance,
                 a.c.start_on,
-                literal("[]"),
+                literal([], JSON),
                 literal(False),
                 literal(PLAN_TERMS_VERSION),
                 bp.c.borrower,
@@ -500,7 +501,8 @@ def generate_plans(step) -> dict[str, Any]:
         ).all()
     }
     for table in (bench_plan, bench_plan_due, bench_plan_anchor_count, bench_plan_anchor):
-        table.drop(db.engine)
+        table.drop(db.session.connection())
+    db.session.commit()
     return {"active": sum(profiles.values()), "by_profile": profiles}
 
 
