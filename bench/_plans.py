@@ -1,9 +1,9 @@
 """Repayment plans in bench/collections_run.py's portfolio, generated set-based.
 
 Not a benchmark itself: the collections benchmark calls ``generate_plans`` after its loans,
-installments and payments exist, and ``pay_plans_between_days`` between its first and daily
-runs. Every statement is an INSERT ... SELECT or UPDATE over the generated tables; only the
-small calendar of plan start dates is built in Python.
+installments and payments exist, and ``_plan_days.pay_plans_between_days`` between its first
+and daily runs. Every statement is an INSERT ... SELECT or UPDATE over the generated tables;
+only the small calendar of plan start dates (``_plan_calendar.py``) is built in Python.
 
 ``PLAN_PER_MILLE`` of the loans overdue on AS_OF are in an ACTIVE plan, as ``portal.plans
 .activation.restructure`` leaves them: every original installment with something unpaid is
@@ -33,11 +33,19 @@ Paid plan installments have one payment each, as the generated originals do.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from _harness import progress
-from _portfolio import AS_OF, NOW, bench_due_count, bench_loan, hashed, on_postgres
+from _plan_calendar import (
+    KEPT,
+    PLAN_TERMS,
+    PROFILES,
+    bench_plan_anchor,
+    bench_plan_anchor_count,
+    bench_plan_due,
+    fill_plan_calendar,
+)
+from _plan_calendar import helpers as calendar_helpers
+from _portfolio import bench_due_count, bench_loan, hashed, on_postgres
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -61,61 +69,15 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from portal.collections.models import CaseStatus, CaseTransition, CollectionCase
-from portal.dbtypes import UTCDateTime
 from portal.extensions import db
 from portal.loans.models import Installment, Payment
-from portal.loans.schedule import add_months
-from portal.messaging.default_templates import LOCALES, channels_for, default_for
-from portal.messaging.purposes import PURPOSES
-from portal.messaging.templates import InvalidTemplate, save_version
 from portal.plans.models import PlanStatus, RepaymentPlan
-from portal.plans.queries import in_active_plan
 from portal.plans.terms import PLAN_TERMS_VERSION
 
 PLAN_PER_MILLE = 30  # of the loans overdue on AS_OF: 3% are in a plan
-PLAN_TERMS = (3, 6, 12)
-# Profile name -> percent of plans (the rest are "kept"); see the module docstring.
-PROFILES = {
-    "breaks_first": 1,
-    "breaks_daily": 1,
-    "completes_daily": 1,
-    "late_paid": 3,
-    "late_unpaid": 3,
-}
-KEPT = "kept"
 BUCKET_BY_STAGE = {1: "1-30", 2: "1-30", 3: "31-60"}  # what an in-plan case was before
 
 helpers = MetaData()
-# Plan start dates (anchors) that give a profile its shape, numbered 0.. per (profile, terms).
-bench_plan_anchor = Table(
-    "bench_plan_anchor",
-    helpers,
-    Column("id", Integer, primary_key=True),
-    Column("profile", String(20), nullable=False),
-    Column("terms", Integer, nullable=False),
-    Column("pick", Integer, nullable=False),
-    Column("start_on", Date, nullable=False),
-    Column("started_at", UTCDateTime, nullable=False),
-    Column("case_opened_on", Date, nullable=False),
-)
-bench_plan_anchor_count = Table(
-    "bench_plan_anchor_count",
-    helpers,
-    Column("profile", String(20), primary_key=True),
-    Column("terms", Integer, primary_key=True),
-    Column("anchors", Integer, nullable=False),
-)
-# Each anchor's plan installments: due date, when paid before AS_OF (NULL: unpaid), and
-# whether it is paid between the first and the daily run.
-bench_plan_due = Table(
-    "bench_plan_due",
-    helpers,
-    Column("anchor_id", Integer, primary_key=True),
-    Column("seq", Integer, primary_key=True),
-    Column("due_date", Date, nullable=False),
-    Column("paid_at", UTCDateTime),
-    Column("paid_between", Integer, nullable=False),
-)
 # Each plan: its loan (also its id), anchor, original terms and what it took over.
 bench_plan = Table(
     "bench_plan",
@@ -137,83 +99,6 @@ bench_plan_paid_later = Table(
     Column("installment_id", Integer, primary_key=True),
     Column("loan_id", Integer, nullable=False),
 )
-
-
-def _late_seq(dues: list[date], days_late: range) -> int | None:
-    """The plan installment due ``days_late`` days before AS_OF, if one is."""
-    for seq, due in enumerate(dues, start=1):
-        if (AS_OF - due).days in days_late:
-            return seq
-    return None
-
-
-def _shape(profile: str, dues: list[date]) -> tuple[list[bool], int | None] | None:
-    """(paid before AS_OF, by installment; the one paid between the runs) or None if these
-    dues cannot have this profile."""
-    late = {
-        "breaks_first": range(6, 7),
-        "breaks_daily": range(5, 6),
-        "late_paid": range(1, 5),
-        "late_unpaid": range(1, 5),
-    }
-    if profile in late:
-        seq = _late_seq(dues, late[profile])
-        if seq is None:
-            return None
-        return [n < seq for n in range(1, len(dues) + 1)], seq if profile == "late_paid" else None
-    if profile == "completes_daily":
-        if not AS_OF < dues[-1] <= AS_OF + timedelta(days=30) or dues[-2] >= AS_OF:
-            return None
-        return [True] * (len(dues) - 1) + [False], len(dues)
-    if dues[-1] < AS_OF:  # kept: something left to pay
-        return None
-    return [due < AS_OF for due in dues], None
-
-
-def _paid_at(due: date) -> datetime:
-    """Noon in Shanghai on the due date, never after the day before AS_OF (as the originals)."""
-    return min(datetime(due.year, due.month, due.day, 4, tzinfo=UTC), NOW - timedelta(days=1))
-
-
-def fill_plan_calendar() -> None:
-    anchors, counts, dues_rows = [], [], []
-    for profile in [*PROFILES, KEPT]:
-        for terms in PLAN_TERMS:
-            pick = 0
-            for days_ago in range(1, 31 * terms):
-                start = AS_OF - timedelta(days=days_ago)
-                dues = [add_months(start, seq) for seq in range(1, terms + 1)]
-                shape = _shape(profile, dues)
-                if shape is None:
-                    continue
-                paid, paid_between = shape
-                anchor_id = len(anchors) + 1
-                anchors.append(
-                    {
-                        "id": anchor_id,
-                        "profile": profile,
-                        "terms": terms,
-                        "pick": pick,
-                        "start_on": start,
-                        "started_at": datetime(start.year, start.month, start.day, 4, tzinfo=UTC),
-                        "case_opened_on": start - timedelta(days=10),
-                    }
-                )
-                dues_rows += [
-                    {
-                        "anchor_id": anchor_id,
-                        "seq": seq,
-                        "due_date": due,
-                        "paid_at": _paid_at(due) if paid[seq - 1] else None,
-                        "paid_between": int(seq == paid_between),
-                    }
-                    for seq, due in enumerate(dues, start=1)
-                ]
-                pick += 1
-            counts.append({"profile": profile, "terms": terms, "anchors": pick})
-    db.session.execute(insert(bench_plan_anchor), anchors)
-    db.session.execute(insert(bench_plan_anchor_count), counts)
-    db.session.execute(insert(bench_plan_due), dues_rows)
 
 
 def _profile_of(n):
@@ -483,6 +368,7 @@ def generate_plans(step) -> dict[str, Any]:
     """The plans, their installments, payments and cases; the loan tables of ``_portfolio``
     must still exist. Returns the plans by profile. ``step(label, work)`` runs and commits."""
     helpers.create_all(db.engine)
+    calendar_helpers.create_all(db.engine)
     step("plan calendar", fill_plan_calendar)
     step("plans chosen", choose_plans)
     step("plans", fill_plans)
@@ -504,103 +390,3 @@ def generate_plans(step) -> dict[str, Any]:
         table.drop(db.session.connection())
     db.session.commit()
     return {"active": sum(profiles.values()), "by_profile": profiles}
-
-
-def pay_plans_between_days() -> int:
-    """The plan installments due to be paid between the runs are paid (late charges too), each
-    by one payment; the cases of loans in a plan with nothing overdue any more lose their
-    figures, as the payment's case refresh does (``refresh_loan_case``: "in plan"). The plan's
-    completion is left to the daily run, as the other payments' cures are. Returns how many."""
-    later, i = bench_plan_paid_later, Installment
-    paid_later = i.id.in_(select(later.c.installment_id))
-    when = literal(NOW + timedelta(hours=1), UTCDateTime)
-    paid = db.session.execute(
-        insert(Payment.__table__)
-        .from_select(
-            ["loan_id", "amount_minor", "currency", "method", "received_at", "created_at"],
-            select(
-                i.loan_id, i.total_due - i.total_paid, literal("CNY"), literal("alipay"), when, when
-            ).where(paid_later),
-        )
-        .execution_options(preserve_rowcount=True)
-    ).rowcount
-    db.session.execute(
-        update(i)
-        .where(paid_later)
-        .values(
-            principal_paid=i.principal_due,
-            interest_paid=i.interest_due,
-            fee_paid=i.fee_due,
-            late_charge_paid=i.late_charge_due,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    c = CollectionCase
-    nothing_overdue = (
-        ~select(i.id)
-        .where(
-            i.loan_id == c.loan_id,
-            i.due_date < AS_OF,
-            or_(
-                i.principal_paid < i.principal_due,
-                i.interest_paid < i.interest_due,
-                i.fee_paid < i.fee_due,
-            ),
-        )
-        .exists()
-    )
-    db.session.execute(
-        update(c)
-        .where(
-            c.status == CaseStatus.OPEN,
-            c.loan_id.in_(select(later.c.loan_id)),
-            in_active_plan(c.loan_id),
-            nothing_overdue,
-        )
-        .values(
-            oldest_unpaid_due=None,
-            overdue_principal=0,
-            overdue_interest=0,
-            overdue_fee=0,
-            overdue_late_charge=0,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    later.drop(db.session.connection())
-    return paid
-
-
-def plans_by_status() -> dict[str, int]:
-    p = RepaymentPlan
-    rows = db.session.execute(select(p.status, func.count()).group_by(p.status)).all()
-    return {str(status): number for status, number in sorted(rows)}
-
-
-def install_notice_templates(now: datetime) -> int:
-    """The default message templates, as a deployment has them (a broken plan's notice is
-    rendered and queued by the run), each saved on its own: a default that fails validation
-    is skipped (on the branch point the SMS texts of plan_broken and plan_proposed lack their
-    required ``plan_summary``; the plan notices go by portal and email). Returns how many."""
-    created = 0
-    for purpose_code in PURPOSES:
-        for locale in LOCALES:
-            for channel in channels_for(purpose_code):
-                subject, body_text = default_for(purpose_code, channel, locale)
-                try:
-                    with db.session.begin_nested():
-                        save_version(
-                            purpose_code=purpose_code,
-                            channel=channel,
-                            locale=locale,
-                            subject=subject,
-                            body_text=body_text,
-                            body_html=None,
-                            actor_id=None,
-                            now=now,
-                        )
-                except InvalidTemplate as error:
-                    progress(f"default template {purpose_code}/{channel}/{locale} skipped: {error}")
-                    continue
-                created += 1
-    db.session.commit()
-    return created

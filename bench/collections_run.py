@@ -87,7 +87,8 @@ from _harness import (
     ratio,
     run_main,
 )
-from _plans import generate_plans, install_notice_templates, pay_plans_between_days, plans_by_status
+from _plan_days import install_notice_templates, pay_plans_between_days, plans_by_status
+from _plans import generate_plans
 from _portfolio import (
     AS_OF,
     COLLECTORS,
