@@ -86,6 +86,7 @@ from _harness import (
     rate,
     ratio,
     run_main,
+    slowest_statements,
 )
 from _plan_days import install_notice_templates, pay_plans_between_days, plans_by_status
 from _plans import generate_plans
@@ -121,6 +122,7 @@ BASELINE_ROUNDS = 3
 TARGET_SECONDS_1M = 60.0
 TARGET_RATIO = 5.0
 TARGET_RSS_MB = 500.0
+SLOWEST: dict[str, list[dict[str, Any]]] = {}  # each run's slowest statements, for the JSON
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -260,15 +262,20 @@ def rss_mb() -> float:
 
 
 def timed_run(label: str, as_of: date, now: datetime) -> tuple[RunReport, float, float]:
-    tracemalloc.start()
-    started = time.perf_counter()
-    report = run_collections(as_of, now=now, contacts=False)
-    seconds = time.perf_counter() - started
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
+    """One run, timed; its traced peak in MB. Its slowest statements go to ``SLOWEST``."""
+    with slowest_statements(db.engine) as slowest:
+        tracemalloc.start()
+        started = time.perf_counter()
+        report = run_collections(as_of, now=now, contacts=False)
+        seconds = time.perf_counter() - started
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    SLOWEST[label] = slowest
     progress(
         f"{label} run for {as_of}: {seconds:.2f} s, opened {report.cases_opened}, cured "
-        f"{report.cases_cured}, transitions {report.transitions}"
+        f"{report.cases_cured}, transitions {report.transitions}, plans broken "
+        f"{report.plans_broken}, completed {report.plans_completed}; slowest statements: "
+        + "; ".join(f"{s['seconds']} s {s['sql'][:60]}" for s in slowest[:4])
     )
     return report, seconds, round(peak / 2**20, 1)
 
@@ -434,6 +441,7 @@ def benchmark(args: argparse.Namespace) -> int:
         | {
             "rss_peak_mb_after_generation": rss_generated,
             "rss_peak_mb": peak,
+            "slowest_statements": SLOWEST,
             "targets": {
                 "seconds_at_1m_under": TARGET_SECONDS_1M,
                 "ratio_under": TARGET_RATIO,
