@@ -5,13 +5,13 @@ installments and payments exist, and ``_plan_days.pay_plans_between_days`` betwe
 and daily runs. Every statement is an INSERT ... SELECT or UPDATE over the generated tables;
 only the small calendar of plan start dates (``_plan_calendar.py``) is built in Python.
 
-``PLAN_PER_MILLE`` of the loans overdue on AS_OF are in an ACTIVE plan, as ``portal.plans
-.activation.restructure`` leaves them: every original installment with something unpaid is
-marked ``rescheduled_into_plan_id`` with its dues lowered to what was paid on it, and the
-unpaid principal, interest and fee are spread over 3, 6 or 12 monthly plan installments (new
-installment rows with ``plan_id``; each component split evenly, the remainder on the last).
-No down payment, no waiver, no ``plan_reschedule`` trail (the run never reads it). Plan start
-dates are drawn from the calendar below, not from the loan's own history.
+``PLAN_PER_MILLE`` (3%; the benchmark's ``--plans-per-mille``) of the loans overdue on AS_OF
+are in an ACTIVE plan, as ``portal.plans.activation.restructure`` leaves them: every original
+installment with something unpaid is marked ``rescheduled_into_plan_id`` with its dues lowered
+to what was paid on it, and the unpaid principal, interest and fee are spread over 3, 6 or 12
+monthly plan installments (new installment rows with ``plan_id``; each component split evenly,
+the remainder on the last). No down payment, no waiver, no ``plan_reschedule`` trail (the run
+never reads it). Plan start dates come from ``_plan_calendar``, not from the loan's history.
 
 Each plan's loan has its open case "in plan", opened before the plan started (no figures, no
 oldest unpaid due date, stage 1-3), with its "opened" and "plan" transitions: the first run is
@@ -111,8 +111,8 @@ def _profile_of(n):
     return case(*whens, else_=KEPT)
 
 
-def choose_plans() -> None:
-    """PLAN_PER_MILLE of the loans overdue on AS_OF, each with a profile, terms and anchor."""
+def choose_plans(per_mille: int) -> None:
+    """``per_mille`` of the loans overdue on AS_OF, each with a profile, terms and anchor."""
     b, due = bench_loan, bench_due_count
     chosen = (
         select(
@@ -126,7 +126,7 @@ def choose_plans() -> None:
             hashed(b.c.n, 32_452_843, 1_000_000).label("spread"),
         )
         .join(due, and_(due.c.d == b.c.d, due.c.terms == b.c.terms))
-        .where(b.c.paid_through < due.c.n_due, hashed(b.c.n, 86_028_121, 1000) < PLAN_PER_MILLE)
+        .where(b.c.paid_through < due.c.n_due, hashed(b.c.n, 86_028_121, 1000) < per_mille)
         .subquery()
     )
     a, count = bench_plan_anchor, bench_plan_anchor_count
@@ -364,13 +364,13 @@ def keep_paid_later() -> None:
     )
 
 
-def generate_plans(step) -> dict[str, Any]:
+def generate_plans(step, per_mille: int = PLAN_PER_MILLE) -> dict[str, Any]:
     """The plans, their installments, payments and cases; the loan tables of ``_portfolio``
     must still exist. Returns the plans by profile. ``step(label, work)`` runs and commits."""
     helpers.create_all(db.engine)
     calendar_helpers.create_all(db.engine)
     step("plan calendar", fill_plan_calendar)
-    step("plans chosen", choose_plans)
+    step("plans chosen", lambda: choose_plans(per_mille))
     step("plans", fill_plans)
     step("plan installments", fill_plan_installments)
     step("plan payments", fill_plan_payments)

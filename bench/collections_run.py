@@ -58,7 +58,8 @@ within the grace days, broken by the first or the daily run and completed by the
 (``_plans.py`` says how). The realised bucket and stage mix, the plans by profile and by status
 after each run, and the promises are in the JSON.
 
-Run: ``.venv/bin/python bench/collections_run.py [--loans N] [--database-url URL]``.
+Run: ``.venv/bin/python bench/collections_run.py [--loans N] [--database-url URL]
+[--plans-per-mille N] [--no-late-charges]``.
 PostgreSQL only in a database named ``bench`` or ``test_bench`` (its public schema is dropped).
 """
 
@@ -89,7 +90,7 @@ from _harness import (
     slowest_statements,
 )
 from _plan_days import install_notice_templates, pay_plans_between_days, plans_by_status
-from _plans import generate_plans
+from _plans import PLAN_PER_MILLE, generate_plans
 from _portfolio import (
     AS_OF,
     COLLECTORS,
@@ -132,6 +133,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add_database_option(parser)
     parser.add_argument(
         "--loans", type=count_option(100), default=100_000, help="loans to generate"
+    )
+    parser.add_argument(
+        "--plans-per-mille",
+        type=count_option(0, 1000),
+        default=PLAN_PER_MILLE,
+        help="loans in a repayment plan per 1,000 loans overdue on AS_OF (0: none, to compare)",
     )
     parser.add_argument(
         "--no-late-charges",
@@ -361,7 +368,7 @@ def measure(app: Flask, late_charges: bool) -> dict[str, Any]:
     return results
 
 
-def generate(app: Flask, loans: int) -> dict[str, Any]:
+def generate(app: Flask, loans: int, plans_per_mille: int) -> dict[str, Any]:
     """The portfolio (``_portfolio``) and its repayment plans (``_plans``), then statistics."""
     borrowers = max(1, loans * 2 // 3)  # some borrowers have two loans
     started = time.perf_counter()
@@ -374,7 +381,7 @@ def generate(app: Flask, loans: int) -> dict[str, Any]:
         step(f"{loans} loans", fill_loans)
         step("installments", fill_installments)
         step("payments", fill_payments)
-        plans = generate_plans(step)
+        plans = generate_plans(step, plans_per_mille)
         step(f"{COLLECTORS} collectors", add_collectors)
         helpers.drop_all(db.engine)
         installments = db.session.scalar(select(func.count()).select_from(Installment))
@@ -421,7 +428,7 @@ def benchmark(args: argparse.Namespace) -> int:
         url = prepare_database(args.database_url, temp_dir)
         app = migrated_app(url)
         try:
-            generated = generate(app, args.loans)
+            generated = generate(app, args.loans, args.plans_per_mille)
             plans_generated = generated.pop("plans")
             rss_generated = rss_mb()
             results = measure(app, args.late_charges)
@@ -434,7 +441,12 @@ def benchmark(args: argparse.Namespace) -> int:
     peak = rss_mb()
     result = (
         environment(url)
-        | {"benchmark": "collections_run", "contacts": False, "late_charges": args.late_charges}
+        | {
+            "benchmark": "collections_run",
+            "contacts": False,
+            "late_charges": args.late_charges,
+            "plans_per_mille": args.plans_per_mille,
+        }
         | generated
         | results
         | {"plans": {"generated": plans_generated} | results["plans"]}
