@@ -19,8 +19,10 @@ penalty interest of 5 bps a day, capped at 24 % a year; ``--no-late-charges`` ke
 policy (which charges nothing), to compare.
 
 Contacts are NOT part of these figures (``contacts=False``): they are per-message work (render,
-guard, outbox) done in batches only for the cases due a contact that day; the messaging
-benchmark (bench/messaging_dispatch.py) measures that path.
+guard, outbox) done in batches only for the cases due a contact that day, and for the borrowers
+whose plan broke (``portal.plans.monitoring.tell_broken_plans``); the messaging benchmark
+(bench/messaging_dispatch.py) measures that path. The default templates are installed, as in a
+deployment (``_plan_days.install_notice_templates``).
 
 Baseline, in the same process on the same database: ONE plain SQL query computing each loan's
 oldest unpaid due date and overdue amount (``GROUP BY installment.loan_id`` over the unpaid
