@@ -79,11 +79,13 @@ def late_plan(app, make_user, make_loan):
 
 
 def notices(plan_id: int) -> list[tuple[str, str]]:
-    """The plan_broken messages of the plan's borrower: (channel, dedupe key)."""
+    """The plan's plan_broken messages: (channel, dedupe key)."""
     db.session.expire_all()
     rows = db.session.execute(
         select(Message.channel, Message.dedupe_key)
-        .where(Message.purpose == "plan_broken")
+        .where(
+            Message.purpose == "plan_broken", Message.dedupe_key.like(f"plan_broken:{plan_id}:%")
+        )
         .order_by(Message.channel)
     ).all()
     return [(str(channel), key) for channel, key in rows]
