@@ -13,14 +13,15 @@ import os
 import platform
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy
 from flask import Flask
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import NullPool
 
@@ -176,3 +177,34 @@ def run_main(body: Callable[[], int]) -> int:
     except BenchError as error:
         print(f"bench: {error}", file=sys.stderr)
         return 2
+
+
+@contextmanager
+def slowest_statements(engine: Engine, top: int = 8) -> Iterator[list[dict[str, Any]]]:
+    """The ``top`` statements by total time while the block runs (each SQL text's first 90
+    characters, its calls and seconds), filled in when the block ends: where a run's time went."""
+    totals: dict[str, list[float]] = {}
+    started: list[float] = []
+
+    def before(*_args: Any) -> None:
+        started.append(time.perf_counter())
+
+    def after(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        key = " ".join(statement.split())[:90]
+        entry = totals.setdefault(key, [0, 0.0])
+        entry[0] += 1
+        entry[1] += time.perf_counter() - started.pop()
+
+    result: list[dict[str, Any]] = []
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "after_cursor_execute", after)
+    try:
+        yield result
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+        event.remove(engine, "after_cursor_execute", after)
+        ranked = sorted(totals.items(), key=lambda item: -item[1][1])[:top]
+        result += [
+            {"sql": sql, "calls": int(calls), "seconds": round(seconds, 3)}
+            for sql, (calls, seconds) in ranked
+        ]

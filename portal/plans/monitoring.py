@@ -9,8 +9,14 @@
 - A plan consented or proposed but not started within ``WAITING_DAYS`` (no down payment, no
   approval) lapses: canceled, "expired".
 
-Each is one UPDATE ... RETURNING over all plans (SQLite and PostgreSQL alike); only the few plans
-that changed are read back, for their case transitions and notices.
+Each is one UPDATE ... RETURNING over all plans (SQLite and PostgreSQL alike), whose rows give
+the case transitions (one INSERT ... SELECT) and one audit event per plan ended.
+
+Telling the borrower is a contact: the daily run queues the "plan_broken" notices with its other
+contacts (``tell_broken_plans``, only on today's run), not inside this step, where one
+rendered and guarded message per plan would cost more than the rest of the run
+(bench/collections_run.py). A notice not sent yet (a run for an earlier date, contacts off) is
+sent by the next run that contacts, within ``NOTICE_CATCH_UP_DAYS``.
 """
 
 from __future__ import annotations
@@ -18,20 +24,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, exists, insert, literal, select, update
+from sqlalchemy import Select, String, and_, cast, exists, insert, literal, select, update
 
 from portal.audit.services import record as audit
 from portal.collections.models import CaseStatus, CaseTransition, CollectionCase
 from portal.dbtypes import UTCDateTime
 from portal.extensions import db
 from portal.loans.models import Installment
+from portal.messaging.models import Message
 from portal.plans.models import PlanStatus, RepaymentPlan
 from portal.plans.notices import tell_borrower
 from portal.plans.services import current_plan_policy
 
 WAITING_DAYS = 7
+NOTICE_CATCH_UP_DAYS = 7
 WAITING = (PlanStatus.PROPOSED, PlanStatus.AWAITING_APPROVAL, PlanStatus.PENDING)
 BROKEN_REASON = "missed plan payment"
+BROKEN_NOTICE = "plan_broken"
 COMPLETED_REASON = "plan completed"
 
 
@@ -84,10 +93,14 @@ def _transitions(loan_ids: list[int], kind: str, reason: str, as_of: date, now: 
     )
 
 
-def settle_plans(as_of: date, now: datetime, *, loan_id: int | None = None) -> PlanReport:
+def settle_plans(
+    as_of: date, now: datetime, *, loan_id: int | None = None, notify: bool = True
+) -> PlanReport:
     """Complete, break and expire plans as of ``as_of`` (the portfolio's date), for every
     loan or only ``loan_id`` (after a payment: completion only, breaking is the run's).
-    Flushes; the caller commits."""
+    With ``notify``, the borrowers of the plans broken are told at once; the daily run passes
+    False and tells them with its contacts (``tell_broken_plans``). Flushes; the caller
+    commits."""
     p = RepaymentPlan
     report = PlanReport()
     scope = p.loan_id == loan_id if loan_id is not None else literal(True)
@@ -95,6 +108,7 @@ def settle_plans(as_of: date, now: datetime, *, loan_id: int | None = None) -> P
     completed = _end(and_(active, ~_unpaid(p.id)), PlanStatus.COMPLETED, "paid", as_of)
     report.completed = [plan_id for plan_id, _ in completed]
     _transitions([loan for _, loan in completed], "plan_completed", COMPLETED_REASON, as_of, now)
+    broken: list[tuple[int, int]] = []
     if loan_id is None:
         cutoff = as_of - timedelta(days=current_plan_policy().break_grace_days)
         broken = _end(
@@ -116,16 +130,47 @@ def settle_plans(as_of: date, now: datetime, *, loan_id: int | None = None) -> P
                 as_of,
             )
         )
-    for plan_id in report.completed + report.broken:
-        plan = db.session.get_one(RepaymentPlan, plan_id, populate_existing=True)
-        audit(
-            f"plan.{plan.status.value}",
-            now=now,
-            object_type="repayment_plan",
-            object_id=plan.id,
-            details={"loan": plan.loan_id, "reason": plan.end_reason},
-        )
-        if plan.status is PlanStatus.BROKEN:
-            tell_borrower(plan, "plan_broken", now=now)
+    for status, reason, ended in (
+        (PlanStatus.COMPLETED, "paid", completed),
+        (PlanStatus.BROKEN, "missed_payment", broken),
+    ):
+        for plan_id, loan in ended:
+            audit(
+                f"plan.{status.value}",
+                now=now,
+                object_type="repayment_plan",
+                object_id=plan_id,
+                details={"loan": loan, "reason": reason},
+            )
+    if notify and report.broken:
+        _tell(select(p).where(p.id.in_(report.broken)), now)
     db.session.flush()
     return report
+
+
+def tell_broken_plans(as_of: date, now: datetime) -> int:
+    """Tell the borrowers of the plans broken in the ``NOTICE_CATCH_UP_DAYS`` up to ``as_of``
+    who have not been told yet (no "plan_broken" portal notice for the plan). Returns how
+    many plans; flushes, the caller commits."""
+    p = RepaymentPlan
+    told = exists().where(
+        Message.dedupe_key == literal(f"{BROKEN_NOTICE}:") + cast(p.id, String) + ":portal"
+    )
+    return _tell(
+        select(p).where(
+            p.status == PlanStatus.BROKEN,
+            p.ended_on > as_of - timedelta(days=NOTICE_CATCH_UP_DAYS),
+            p.ended_on <= as_of,
+            ~told,
+        ),
+        now,
+    )
+
+
+def _tell(plans: Select, now: datetime) -> int:
+    rows = db.session.scalars(
+        plans.order_by(RepaymentPlan.id).execution_options(populate_existing=True)
+    ).all()
+    for plan in rows:
+        tell_borrower(plan, BROKEN_NOTICE, now=now)  # once per plan and channel: a dedupe key
+    return len(rows)

@@ -12,7 +12,8 @@ The steps, in order, each in its own module: ``lock`` (claim the date), ``charge
 charges accrued, ``portal.loans.charges.accrual``), ``positions``,
 ``plans`` (completed, broken, expired: ``portal.plans.monitoring``),
 ``cases`` (open), ``cures``, ``snapshots`` (refresh figures, month-end buckets), ``stages``,
-``promises``, ``assignment``, then ``portal.collections.contacts`` (today only).
+``promises``, ``assignment``, then ``portal.collections.contacts`` and the broken plans'
+notices (today only).
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ class RunReport:
     plans_completed: int = 0
     plans_broken: int = 0
     plans_expired: int = 0
+    plans_told: int = 0  # broken plans whose borrowers were told (with the contacts)
     seconds: float = 0.0
 
 
@@ -96,6 +98,7 @@ def run_collections(as_of: date, *, now: datetime, contacts: bool = True) -> Run
             from portal.collections.contacts import queue_stage_contacts
 
             queued, deferred, blocked = queue_stage_contacts(as_of, strategy, now=now)
+            report.plans_told = plans.tell_broken(as_of, now)
             report.contacts_queued, report.contacts_deferred, report.contacts_blocked = (
                 queued,
                 deferred,
