@@ -218,9 +218,7 @@ class BusinessCalendarDay(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     rulebook_code: Mapped[str] = mapped_column(String(20))
     day: Mapped[date] = mapped_column(Date)
-    kind: Mapped[CalendarDayKind] = mapped_column(
-        enum_column(CalendarDayKind, "calendar_day_kind")
-    )
+    kind: Mapped[CalendarDayKind] = mapped_column(enum_column(CalendarDayKind, "calendar_day_kind"))
     name: Mapped[str] = mapped_column(String(120), default="")
     created_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
