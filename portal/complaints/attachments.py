@@ -57,7 +57,7 @@ def attach(
                 uploaded_by=uploaded_by,
                 uploaded_at=now,
             )
-            db.session.add(row)
+            complaint.attachments.append(row)
             rows.append(row)
         db.session.flush()
     except Exception:

@@ -33,7 +33,7 @@ def add_event(
         actor_id=actor_id,
         created_at=now,
     )
-    db.session.add(event)
+    complaint.events.append(event)  # the thread in memory stays whole for the caller
     db.session.flush()
     return event
 
