@@ -4,7 +4,7 @@ yearly counter that numbers complaints (``CMP-2026-000123``)."""
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import (
     BigInteger,
@@ -152,6 +152,12 @@ class Complaint(Model):
     attachments: Mapped[list[ComplaintAttachment]] = relationship(
         back_populates="complaint", order_by="ComplaintAttachment.id"
     )
+
+    @property
+    def response_last_moment(self) -> datetime:
+        """The last instant of the response deadline (stored as when the next day starts), so
+        that shown as a date, in any zone, it names the last day included."""
+        return self.response_due_at - timedelta(microseconds=1)
 
 
 class ComplaintEvent(Model):

@@ -148,7 +148,7 @@ def discard(stored_names: list[str], subdir: str = SUBDIR) -> None:
 
 
 # Forms that carry files: hardship documents, complaint attachments (same limits).
-UPLOAD_ENDPOINTS = frozenset({"hardship.declare", "complaints.new", "complaints.evidence"})
+UPLOAD_ENDPOINTS = frozenset({"hardship.declare", "complaints.new", "complaints.reply"})
 
 
 class UploadAwareRequest(Request):
