@@ -59,7 +59,7 @@ class ReplyForm(FlaskForm):
 class RatingForm(FlaskForm):
     rating = SelectField(
         _l("How satisfied are you with our answer?"),
-        choices=[("5", "5 ★★★★★"), ("4", "4 ★★★★"), ("3", "3 ★★★"), ("2", "2 ★★"), ("1", "1 ★")],
+        choices=choices({str(n): f"{n} " + "★" * n for n in range(5, 0, -1)}),
     )
 
 
@@ -101,6 +101,6 @@ class CalendarDayForm(FlaskForm):
     day = DateField(_l("Day"), validators=[DataRequired(message=_l("Enter a date.")), sane_date])
     kind = SelectField(
         _l("Kind"),
-        choices=[("holiday", _l("Holiday")), ("working_day", _l("Weekend day worked"))],
+        choices=choices({"holiday": _l("Holiday"), "working_day": _l("Weekend day worked")}),
     )
     name = StringField(_l("Name"), validators=[Optional(), Length(max=120)])

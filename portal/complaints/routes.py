@@ -30,6 +30,7 @@ from portal.complaints.services import (
 from portal.complaints.uploads import send_attachment, settings, uploads_of
 from portal.domain import DomainError
 from portal.extensions import db
+from portal.forms import choices
 from portal.hardship.storage import DocumentRefused
 from portal.loans.services import loans_of_borrower
 from portal.timeutil import utcnow
@@ -62,7 +63,9 @@ def new():
     """File a complaint: a category, what happened, the loan it concerns, evidence."""
     form = ComplaintForm()
     loans = loans_of_borrower(current_user.id)
-    form.loan_id.choices = [("", _("None"))] + [(str(loan.id), loan.reference) for loan in loans]
+    form.loan_id.choices = choices(
+        {"": _("None"), **{str(loan.id): loan.reference for loan in loans}}
+    )
     if request.method == "GET" and request.args.get("loan_id"):
         form.loan_id.data = request.args.get("loan_id")
     status = 200
