@@ -142,7 +142,7 @@ def _step(complaint_id: int, form_class, call: Callable, done: str):
     form = form_class()
     back = redirect(url_for("complaints_staff.complaint", complaint_id=complaint_id), code=303)
     if not form.validate_on_submit():
-        if form.csrf_token.errors:
+        if "csrf_token" in form.errors:
             abort(400)
         for errors in form.errors.values():
             for error in errors:
