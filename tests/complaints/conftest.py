@@ -38,7 +38,7 @@ class World:
 @pytest.fixture
 def world(app, make_user, make_loan) -> World:
     borrower = make_user(Role.BORROWER, locale="en")
-    collector = make_user(Role.COLLECTOR)
+    collector = make_user(Role.COLLECTOR, locale="en")
     loan_id = make_loan(borrower.id)
     case_id = make_case(app, borrower_id=borrower.id, loan_id=loan_id, assigned_to=collector.id)
     return World(
@@ -46,9 +46,9 @@ def world(app, make_user, make_loan) -> World:
         loan_id,
         case_id,
         collector.id,
-        make_user(Role.AGENT).id,
-        make_user(Role.ADMIN).id,
-        make_user(Role.ADMIN).id,
+        make_user(Role.AGENT, locale="en").id,
+        make_user(Role.ADMIN, locale="en").id,
+        make_user(Role.ADMIN, locale="en").id,
     )
 
 

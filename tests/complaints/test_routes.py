@@ -4,6 +4,7 @@ console's steps, and authorization of every complaint and attachment route."""
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from sqlalchemy import select
@@ -271,3 +272,48 @@ def test_admin_keeps_the_business_calendar(app, world, client):
     assert "Year end" in page_text(client.get(page))
     client = _as(client, app, world.agent_id)
     assert client.get(page).status_code == 403
+
+
+def test_case_timeline_shows_the_hold_and_its_release(app, world, client):
+    """The conduct complaint's hold and its release appear on the collection case's timeline."""
+    from datetime import timedelta
+
+    from portal.complaints import handling
+    from portal.complaints.models import Remedy, RootCause
+    from portal.complaints.remedies import Resolution, resolve
+    from tests.collections.conftest import NOW
+    from tests.complaints.conftest import user
+
+    with app.app_context():
+        complaint = file(world)
+        admin = user(world.admin_id)
+        handling.acknowledge(admin, complaint.id, now=NOW, ip_address=None)
+        resolve(
+            admin,
+            complaint.id,
+            Resolution("Sorry.", Remedy.APOLOGY, RootCause.STAFF_CONDUCT),
+            now=NOW + timedelta(hours=1),
+            ip_address=None,
+        )
+        db.session.commit()
+        reference = complaint.reference
+    client = _as(client, app, world.admin_id)
+    html = client.get(f"/staff/collections/cases/{world.case_id}").get_data(as_text=True)
+    kinds = re.findall(r'data-testid="timeline-entry" data-kind="(\w+)"', html)
+    assert kinds.index("hold_released") < kinds.index("hold")  # newest first
+    text = page_text_of(html)
+    assert "Contact paused : Complaint" in text
+    assert "Contact resumed : Complaint" in text
+    assert reference in text
+
+
+def page_text_of(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
+
+
+def test_complaint_pages_render_in_chinese(app, make_user, client):
+    """A Chinese-speaking borrower's complaint pages are in Chinese."""
+    account = make_user(Role.BORROWER, locale="zh_CN")
+    login(client, account)
+    assert "提交投诉" in page_text(client.get("/complaints"))
+    assert "投诉内容是关于什么" in page_text(client.get("/complaints/new"))
