@@ -7,8 +7,9 @@ refused: its decision, kept without a call), ``decision`` (any other guard decis
 to no message or call), ``callback`` (a callback scheduled, from the audit log), ``payment``,
 ``adjustment`` (a waiver or rebate on the loan, with its reason), ``promise``, ``note``,
 ``assessment``, ``legal_request`` and ``legal_decision``, ``hold`` and ``hold_released`` (a
-contact hold of the borrower opened and closed: a dispute, a complaint, a hardship review). Messages are the borrower's on the
-case's loan and those tied to no loan; each kind keeps its newest ``LIMIT`` events.
+contact hold of the borrower opened and closed: a dispute, a complaint, a hardship review).
+Messages are the borrower's on the case's loan and those tied to no loan; each kind keeps its
+newest ``LIMIT`` events.
 """
 
 from __future__ import annotations
