@@ -56,6 +56,11 @@ class HandlerRecused(ComplaintRefused):
     )
 
 
+class ComplaintAboutYou(DomainError):
+    status_code = 403
+    message = _l("This complaint is about you: someone else handles it.")
+
+
 class ExtensionRefused(ComplaintRefused):
     field = "reason"
 
@@ -66,7 +71,8 @@ class EscalationRefused(ComplaintRefused):
 
 
 def complaint_for_staff(staff: User, complaint_id: int, *, lock: bool = False) -> Complaint:
-    """A complaint for a handler (NotAHandler for other roles, ComplaintNotFound if missing)."""
+    """A complaint for a handler: NotAHandler for other roles, ComplaintNotFound if missing,
+    ComplaintAboutYou for the staff member whose conduct it is about."""
     if staff.role not in HANDLER_ROLES:
         raise NotAHandler()
     query = (
@@ -79,6 +85,8 @@ def complaint_for_staff(staff: User, complaint_id: int, *, lock: bool = False) -
     complaint = db.session.scalar(query)
     if complaint is None:
         raise ComplaintNotFound()
+    if complaint.subject_staff_id == staff.id:
+        raise ComplaintAboutYou()  # nor its internal notes
     return complaint
 
 

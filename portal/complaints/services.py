@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -35,7 +36,7 @@ from portal.complaints.thread import BODY_MAX, add_event, move
 from portal.domain import DomainError, NotFound
 from portal.extensions import db
 from portal.hardship.storage import Upload
-from portal.loans.models import Payment
+from portal.loans.models import Loan, Payment
 from portal.loans.services import loan_of_borrower
 from portal.messaging.contact_controls import close_hold, open_hold
 from portal.messaging.models import ContactHold, HoldReason
@@ -126,7 +127,7 @@ def file_complaint(
         acknowledge_business_days=settings.acknowledge_business_days,
     )
     complaint = Complaint(
-        reference=next_reference(received_at.astimezone(clocks.acknowledge_by.tzinfo).year),
+        reference=next_reference(received_at.astimezone(ZoneInfo(settings.timezone)).year),
         borrower_id=borrower.id,
         category=category,
         description=description,
@@ -179,8 +180,6 @@ def _rulebook_of(borrower_id: int) -> str:
 
 
 def _payment_of_borrower(borrower_id: int, payment_id: int, loan_id: int | None) -> Payment:
-    from portal.loans.models import Loan
-
     query = (
         select(Payment)
         .join(Loan, Loan.id == Payment.loan_id)

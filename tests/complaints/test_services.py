@@ -258,6 +258,8 @@ def test_recusal_of_the_collector_of_the_case(app_ctx, world, make_user):
     handling.set_subject_staff(admin, complaint.id, world.agent_id, now=NOW, ip_address=None)
     with pytest.raises(handling.HandlerRecused):
         handling.assign(admin, complaint.id, world.agent_id, now=NOW, ip_address=None)
+    with pytest.raises(handling.ComplaintAboutYou):  # nor may they read it
+        handling.complaint_for_staff(user(world.agent_id), complaint.id)
     handling.assign(admin, complaint.id, other.id, now=NOW, ip_address=None)
     assert complaint.handler_id == other.id
     with pytest.raises(handling.NotAHandler):
