@@ -100,6 +100,8 @@ def _register_blueprints(app: Flask) -> None:
     from portal.collections.legal.routes import bp as collections_legal
     from portal.collections.reports.routes import bp as collections_reports
     from portal.collections.strategy.routes import bp as collections_strategy
+    from portal.complaints.routes import bp as complaints
+    from portal.complaints.staff_routes import bp as complaints_staff
     from portal.hardship.routes import bp as hardship
     from portal.health import bp as health
     from portal.i18n import bp as i18n
@@ -145,6 +147,8 @@ def _register_blueprints(app: Flask) -> None:
         collections_legal,
         collections_reports,
         collections_strategy,
+        complaints,
+        complaints_staff,
         collections_contact_rules,
         payments,
         payments_webhooks,

@@ -150,7 +150,7 @@ def _stripe_settings(env: Mapping[str, str]) -> dict:
 
 
 def _borrower_request_settings(env: Mapping[str, str], instance_path: str) -> dict:
-    """What borrowers ask for from the portal: promises to pay and hardship reviews."""
+    """What borrowers ask for from the portal: promises to pay, hardship reviews, complaints."""
     return {
         # Promises to pay from the portal: at most this many days ahead, at least this many whole
         # units of the loan's currency.
@@ -164,6 +164,10 @@ def _borrower_request_settings(env: Mapping[str, str], instance_path: str) -> di
         ),
         "HARDSHIP_MAX_FILES": _integer(env, "HARDSHIP_MAX_FILES", 3, minimum=1),
         "UPLOAD_DIR": env.get("UPLOAD_DIR") or os.path.join(instance_path, "uploads"),
+        # Complaints (attachments share the hardship limits): how long after its resolution a
+        # complaint may be reopened, and the acknowledgement target in business days.
+        "COMPLAINT_REOPEN_DAYS": _integer(env, "COMPLAINT_REOPEN_DAYS", 30, minimum=0),
+        "COMPLAINT_ACKNOWLEDGE_DAYS": _integer(env, "COMPLAINT_ACKNOWLEDGE_DAYS", 1, minimum=1),
     }
 
 

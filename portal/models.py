@@ -15,6 +15,13 @@ from portal.collections.models import (
     LegalRequest,
     PromiseToPay,
 )
+from portal.complaints.models import (
+    BusinessCalendarDay,
+    Complaint,
+    ComplaintAttachment,
+    ComplaintCounter,
+    ComplaintEvent,
+)
 from portal.hardship.models import HardshipDocument, HardshipRequest
 from portal.loans.charges.models import AccrualMark, ChargePolicy, LateCharge
 from portal.loans.models import (
@@ -48,6 +55,11 @@ from portal.payments.models import (
 from portal.plans.models import PlanPolicyVersion, PlanReschedule, RepaymentPlan
 
 __all__ = [
+    "BusinessCalendarDay",
+    "Complaint",
+    "ComplaintAttachment",
+    "ComplaintCounter",
+    "ComplaintEvent",
     "HardshipDocument",
     "HardshipRequest",
     "PlanPolicyVersion",

@@ -87,6 +87,8 @@ FORMS = (  # (who, the page with the form, where it posts)
         "/staff/messaging/templates/due_today/sms/en",
         "/staff/messaging/templates/preview",
     ),
+    (Role.BORROWER, "/complaints/new", "/complaints/new"),
+    (Role.ADMIN, "/staff/complaints/calendar/CN", "/staff/complaints/calendar/CN"),
 )
 
 
@@ -384,7 +386,13 @@ def test_hostile_values_in_every_case_legal_rulebook_charge_and_payment_field(
 
 
 @pytest.mark.parametrize(
-    "page", ["/staff/reports/overdue", "/staff/reports/overdue.csv", "/staff/reports/portfolio"]
+    "page",
+    [
+        "/staff/reports/overdue",
+        "/staff/reports/overdue.csv",
+        "/staff/reports/portfolio",
+        "/staff/complaints/",
+    ],
 )
 def test_hostile_values_in_every_report_filter_answer_no_server_error(app, client, make_user, page):
     """Each hostile value in each filter of a report's query string: never a 5xx."""
@@ -399,4 +407,39 @@ def test_hostile_values_in_every_report_filter_answer_no_server_error(app, clien
             response.close()
             if response.status_code >= 500:
                 failures.append((name, value[:20], response.status_code))
+    assert not failures
+
+
+COMPLAINT = "/staff/complaints/{id}"
+COMPLAINT_FORMS = (  # (who, the page with the form, where it posts); {id}, {ref}: the complaint
+    ("admin", COMPLAINT, COMPLAINT + "/message"),
+    ("admin", COMPLAINT, COMPLAINT + "/assign"),
+    ("admin", COMPLAINT, COMPLAINT + "/extend"),
+    ("admin", COMPLAINT, COMPLAINT + "/escalate"),
+    ("admin", COMPLAINT, COMPLAINT + "/subject"),
+    ("admin", COMPLAINT, COMPLAINT + "/acknowledge"),  # then the resolution form shows
+    ("admin", COMPLAINT, COMPLAINT + "/resolve"),
+    ("borrower", "/complaints/{ref}", "/complaints/{ref}/reply"),
+    ("borrower", "/complaints/{ref}", "/complaints/{ref}/withdraw"),
+)
+
+
+@pytest.mark.parametrize("who", ["admin", "borrower"])
+def test_hostile_values_in_every_complaint_form(app, client, make_user, make_loan, who):
+    """Each hostile value in each field of the complaint console and the borrower's complaint
+    page: never a 5xx, the guard refuses control characters, lone fields store nothing."""
+    from tests.complaints.conftest import World, file
+
+    borrower = make_user(Role.BORROWER)
+    admin = make_user(Role.ADMIN)
+    with app.app_context():
+        complaint = file(World(borrower.id, make_loan(borrower.id), 0, 0, 0, admin.id, 0))
+        db.session.commit()
+        ids = {"id": complaint.id, "ref": complaint.reference}
+    login(client, admin if who == "admin" else borrower)
+    app.config["WTF_CSRF_ENABLED"] = False
+    failures = []
+    for role, page, target in COMPLAINT_FORMS:
+        if role == who:
+            failures += _hostile_posts(app, client, page.format(**ids), target.format(**ids))
     assert not failures

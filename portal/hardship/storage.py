@@ -114,13 +114,14 @@ def display_name(filename: str, extension: str) -> str:
     return name
 
 
-def upload_dir() -> Path:
-    return Path(current_app.config["UPLOAD_DIR"]) / SUBDIR
+def upload_dir(subdir: str = SUBDIR) -> Path:
+    return Path(current_app.config["UPLOAD_DIR"]) / subdir
 
 
-def store(data: bytes) -> str:
-    """Write ``data`` under a new random name (never overwriting); return that name."""
-    directory = upload_dir()
+def store(data: bytes, subdir: str = SUBDIR) -> str:
+    """Write ``data`` under a new random name (never overwriting); return that name.
+    ``subdir``: the capability's own folder under UPLOAD_DIR (complaints keep theirs)."""
+    directory = upload_dir(subdir)
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     name = secrets.token_hex(16)
     fd = os.open(directory / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -129,28 +130,29 @@ def store(data: bytes) -> str:
     return name
 
 
-def path_of(stored_name: str) -> Path:
+def path_of(stored_name: str, subdir: str = SUBDIR) -> Path:
     """The file of a stored name (only names ``store`` makes; NotFound if missing)."""
     if not STORED_NAME.fullmatch(stored_name):
         raise NotFound()
-    path = upload_dir() / stored_name
+    path = upload_dir(subdir) / stored_name
     if not path.is_file():
         raise NotFound()
     return path
 
 
-def discard(stored_names: list[str]) -> None:
+def discard(stored_names: list[str], subdir: str = SUBDIR) -> None:
     """Remove files written for a transaction that did not commit."""
     for name in stored_names:
         if STORED_NAME.fullmatch(name):
-            (upload_dir() / name).unlink(missing_ok=True)
+            (upload_dir(subdir) / name).unlink(missing_ok=True)
 
 
-UPLOAD_ENDPOINTS = frozenset({"hardship.declare"})
+# Forms that carry files: hardship documents, complaint attachments (same limits).
+UPLOAD_ENDPOINTS = frozenset({"hardship.declare", "complaints.new", "complaints.reply"})
 
 
 class UploadAwareRequest(Request):
-    """The portal's request class: the hardship form may carry its documents
+    """The portal's request class: the hardship and complaint forms may carry their files
     (HARDSHIP_MAX_FILES x HARDSHIP_MAX_FILE_BYTES plus the fields) where every other request
     stays under MAX_CONTENT_LENGTH, whichever hook reads the form first (CSRF, input guard)."""
 

@@ -70,3 +70,44 @@ def test_roles_reach_only_their_routes(app, client, make_user, role):
             assert status in (200, 404), (url, status)  # 404: no such loan, still authorized
         else:
             assert status == 403, (url, status)
+
+
+COMPLAINT_ROUTES = {  # endpoint -> the roles that reach it (issue 13)
+    "complaints.index": {Role.BORROWER},
+    "complaints.new": {Role.BORROWER},
+    "complaints.detail": {Role.BORROWER},
+    "complaints.reply": {Role.BORROWER},
+    "complaints.withdraw_complaint": {Role.BORROWER},
+    "complaints.reopen_complaint": {Role.BORROWER},
+    "complaints.rate_answer": {Role.BORROWER},
+    "complaints.attachment": {Role.BORROWER},
+    "complaints_staff.queue": {Role.AGENT, Role.ADMIN},
+    "complaints_staff.complaint": {Role.AGENT, Role.ADMIN},
+    "complaints_staff.acknowledge": {Role.AGENT, Role.ADMIN},
+    "complaints_staff.investigate": {Role.AGENT, Role.ADMIN},
+    "complaints_staff.message": {Role.AGENT, Role.ADMIN},
+    "complaints_staff.request_information": {Role.AGENT, Role.ADMIN},
+    "complaints_staff.extend": {Role.AGENT, Role.ADMIN},
+    "complaints_staff.assign": {Role.AGENT, Role.ADMIN},
+    "complaints_staff.escalate": {Role.AGENT, Role.ADMIN},
+    "complaints_staff.subject": {Role.AGENT, Role.ADMIN},
+    "complaints_staff.resolve_complaint": {Role.AGENT, Role.ADMIN},
+    "complaints_staff.close": {Role.AGENT, Role.ADMIN},
+    "complaints_staff.reopen": {Role.AGENT, Role.ADMIN},
+    "complaints_staff.attachment": {Role.AGENT, Role.ADMIN},
+    "complaints_staff.calendar": {Role.ADMIN},
+    "complaints_staff.calendar_delete": {Role.ADMIN},
+}
+
+
+def test_complaint_routes_are_for_borrowers_or_handlers_only(app):
+    """Complaint pages: borrowers their own side, agents and admins the console (never
+    collectors, who may be the subject of a complaint), admins alone the business calendar."""
+    routed = {
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.split(".")[0] in ("complaints", "complaints_staff")
+    }
+    assert routed == set(COMPLAINT_ROUTES)
+    for endpoint, roles in COMPLAINT_ROUTES.items():
+        assert set(app.view_functions[endpoint].allowed_roles) == roles, endpoint

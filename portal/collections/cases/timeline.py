@@ -6,8 +6,10 @@ messages with an outcome) with the guard's decisions on them, ``refused_call`` (
 refused: its decision, kept without a call), ``decision`` (any other guard decision that belongs
 to no message or call), ``callback`` (a callback scheduled, from the audit log), ``payment``,
 ``adjustment`` (a waiver or rebate on the loan, with its reason), ``promise``, ``note``,
-``assessment``, ``legal_request`` and ``legal_decision``. Messages are the borrower's on the
-case's loan and those tied to no loan; each kind keeps its newest ``LIMIT`` events.
+``assessment``, ``legal_request`` and ``legal_decision``, ``hold`` and ``hold_released`` (a
+contact hold of the borrower opened and closed: a dispute, a complaint, a hardship review).
+Messages are the borrower's on the case's loan and those tied to no loan; each kind keeps its
+newest ``LIMIT`` events.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from portal.collections.models import (
 )
 from portal.extensions import db
 from portal.loans.models import LedgerAdjustment, Payment
-from portal.messaging.models import ContactDecisionRecord, Message
+from portal.messaging.models import ContactDecisionRecord, ContactHold, Message
 
 LIMIT = 500
 # Among events at the same instant, the later step of one action comes first (newest first):
@@ -50,6 +52,8 @@ _RANK = {
     "assessment": 8,
     "legal_request": 9,
     "legal_decision": 10,
+    "hold": 2,
+    "hold_released": 2,
 }
 CALLBACK_SET = "case.callback_set"  # the audit action set_callback records
 
@@ -80,13 +84,14 @@ def _messages_of(case: CollectionCase):
 
 
 def case_timeline(case: CollectionCase) -> list[TimelineEntry]:
-    """Every event of the case, newest first. Eleven queries, whatever the number of events."""
+    """Every event of the case, newest first. Twelve queries, whatever the number of events."""
     entries = _transitions(case)
     by_id, calls = _messages(case, entries)
     _decisions(case, entries, by_id, calls)
     _records(case, entries)
     _legal(case, entries)
     _callbacks(case, entries)
+    _holds(case, entries)
     entries.sort(key=lambda entry: entry.sort_key, reverse=True)
     return entries
 
@@ -240,3 +245,20 @@ def _callbacks(case: CollectionCase, entries: list[TimelineEntry]) -> None:
         at = datetime.fromisoformat(event.details["callback_at"])
         callback = ScheduledCallback(event.id, at)
         entries.append(TimelineEntry(event.occurred_at, "callback", callback, name))
+
+
+def _holds(case: CollectionCase, entries: list[TimelineEntry]) -> None:
+    """The borrower's contact holds (they pause contact on every case of the borrower): when
+    each was opened, and when it was released."""
+    author = aliased(User)
+    rows = db.session.execute(
+        select(ContactHold, author.name)
+        .outerjoin(author, author.id == ContactHold.opened_by)
+        .where(ContactHold.borrower_id == case.borrower_id)
+        .order_by(ContactHold.id.desc())
+        .limit(LIMIT)
+    ).all()
+    for hold, name in rows:
+        entries.append(TimelineEntry(hold.opened_at, "hold", hold, name))
+        if hold.closed_at is not None:
+            entries.append(TimelineEntry(hold.closed_at, "hold_released", hold))

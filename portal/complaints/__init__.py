@@ -1,0 +1,1 @@
+"""Complaint handling: borrowers' complaints, their regulatory clocks, lifecycle and remedies."""
