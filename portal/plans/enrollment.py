@@ -168,14 +168,14 @@ def _same_offer(plan: RepaymentPlan, offer: Offer) -> bool:
     )
 
 
-def _resubmitted(live: RepaymentPlan | None, key: str, quoted_balance_minor: int) -> bool:
+def _resubmitted(live: RepaymentPlan, key: str, quoted_balance_minor: int) -> bool:
     """The borrower's consent to this very offer is the live plan already. Checked before
     re-pricing: a plan active at once (no down payment) has waived part of the balance, and
     the loan is no longer eligible, yet the reload must get the plan, not a refusal."""
+    term = Term(installments=live.installment_count, frequency=live.frequency)
     return (
-        live is not None
-        and live.consented_at is not None
-        and f"{live.installment_count}-{live.frequency.value}" == key
+        live.consented_at is not None
+        and term_key(term) == key
         and live.balance_minor == quoted_balance_minor
     )
 
@@ -225,7 +225,7 @@ def enroll(
         raise ConsentMissing()
     loan = _locked_loan(loan_id, borrower_id)
     live = plan_history(loan.id, now).live
-    if _resubmitted(live, term, quoted_balance_minor):
+    if live is not None and _resubmitted(live, term, quoted_balance_minor):
         return live  # a double submit, a reload: the consent already given (maybe active)
     offer, version, live = _priced_offer(loan, term, quoted_balance_minor, today, now)
     if live is not None:
