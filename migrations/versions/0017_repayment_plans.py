@@ -84,6 +84,7 @@ def upgrade():
         sa.Column("consent_user_agent", sa.String(length=300), nullable=True),
         sa.Column("proposed_by", sa.Integer(), nullable=True),
         sa.Column("decided_by", sa.Integer(), nullable=True),
+        sa.Column("decided_at", portal.dbtypes.UTCDateTime(), nullable=True),
         sa.Column("down_payment_attempt_id", sa.Integer(), nullable=True),
         sa.Column("activated_at", portal.dbtypes.UTCDateTime(), nullable=True),
         sa.Column("ended_on", sa.Date(), nullable=True),

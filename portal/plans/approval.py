@@ -75,6 +75,7 @@ def approve_plan(
     plan = _locked_waiting_plan(plan_id)
     plan.status = PlanStatus.PENDING
     plan.decided_by = admin_id
+    plan.decided_at = now
     db.session.flush()
     audit(
         "plan.approved",
@@ -100,6 +101,7 @@ def decline_plan(
     plan.end_reason = "declined"
     plan.ended_on = today
     plan.decided_by = admin_id
+    plan.decided_at = now
     db.session.flush()
     audit(
         "plan.declined",

@@ -114,6 +114,7 @@ class RepaymentPlan(Model):
     consent_user_agent: Mapped[str | None] = mapped_column(String(300))
     proposed_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))  # approval
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     down_payment_attempt_id: Mapped[int | None] = mapped_column(
         ForeignKey("payment_attempt.id"), index=True
     )

@@ -6,8 +6,9 @@
   broken: what is unpaid is overdue again, so the case is back in collections (a "plan_broken"
   transition gives the reason) and the borrower is told. The policy's plans-a-year limit says
   whether they may enroll again.
-- A plan consented or proposed but not started within ``WAITING_DAYS`` (no down payment, no
-  approval) lapses: canceled, "expired".
+- A plan proposed, or consented and waiting for its down payment, for ``WAITING_DAYS`` (counted
+  from an admin's approval when it needed one) lapses: canceled, "expired". A plan awaiting
+  approval waits for the admin.
 
 Each is one UPDATE ... RETURNING over all plans (SQLite and PostgreSQL alike), whose rows give
 the case transitions (one INSERT ... SELECT) and one audit event per plan ended.
@@ -24,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Select, String, and_, cast, exists, insert, literal, select, update
+from sqlalchemy import Select, String, and_, cast, exists, func, insert, literal, select, update
 
 from portal.audit.services import record as audit
 from portal.collections.models import CaseStatus, CaseTransition, CollectionCase
@@ -38,7 +39,7 @@ from portal.plans.services import current_plan_policy
 
 WAITING_DAYS = 7
 NOTICE_CATCH_UP_DAYS = 7
-WAITING = (PlanStatus.PROPOSED, PlanStatus.AWAITING_APPROVAL, PlanStatus.PENDING)
+WAITING = (PlanStatus.PROPOSED, PlanStatus.PENDING)
 BROKEN_REASON = "missed plan payment"
 BROKEN_NOTICE = "plan_broken"
 COMPLETED_REASON = "plan completed"
@@ -123,7 +124,7 @@ def settle_plans(
             _end(
                 and_(
                     p.status.in_([s.value for s in WAITING]),
-                    p.created_at < now - timedelta(days=WAITING_DAYS),
+                    func.coalesce(p.decided_at, p.created_at) < now - timedelta(days=WAITING_DAYS),
                 ),
                 PlanStatus.CANCELED,
                 "expired",

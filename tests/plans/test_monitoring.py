@@ -167,6 +167,29 @@ def test_a_plan_waiting_for_its_down_payment_lapses_after_seven_days(plan_loan):
     assert (lapsed.status, lapsed.end_reason) == (PlanStatus.CANCELED, "expired")
 
 
+def test_a_plan_awaiting_approval_waits_and_then_has_seven_days_from_the_approval(
+    plan_loan, make_user
+):
+    from datetime import timedelta
+
+    from portal.auth.models import Role
+    from portal.plans.approval import approve_plan
+
+    save_policy(approval_balance_minor=1)  # every plan needs an admin
+    plan = consent(plan_loan)
+    db.session.commit()
+    assert plan.status is PlanStatus.AWAITING_APPROVAL
+    assert run(date(2026, 12, 10)).plans_expired == 0  # the admin has not decided: no lapse
+    admin = make_user(Role.ADMIN)
+    approved_at = datetime(2026, 12, 10, 3, 0, tzinfo=UTC)
+    approve_plan(plan.id, admin_id=admin.id, now=approved_at, ip_address=None)
+    db.session.commit()
+    assert run(date(2026, 12, 16)).plans_expired == 0  # six days after the approval
+    assert _plan(plan.id).status is PlanStatus.PENDING
+    assert _plan(plan.id).decided_at == approved_at
+    assert run((approved_at + timedelta(days=8)).date()).plans_expired == 1
+
+
 def test_after_a_broken_plan_the_borrower_may_enroll_again(plan_loan):
     """The broken plan's unpaid installments move into the new plan, exactly."""
     from portal.loans.models import Installment
