@@ -53,7 +53,12 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     limiter.init_app(app)
-    socketio.init_app(app, message_queue=app.config["REDIS_URL"])
+    socketio.init_app(
+        app,
+        message_queue=app.config["REDIS_URL"],
+        # None: the portal's own origin only (python-engineio's check); never "*".
+        cors_allowed_origins=app.config["SOCKETIO_ALLOWED_ORIGINS"] or None,
+    )
 
 
 def _register_features(app: Flask) -> None:
@@ -65,6 +70,7 @@ def _register_features(app: Flask) -> None:
         errors,
         messaging,
         security_headers,
+        support,
         templating,
         workers,
     )
@@ -84,6 +90,7 @@ def _register_features(app: Flask) -> None:
     templating.init_app(app)
     messaging.init_app(app)
     collections.init_app(app)
+    support.init_app(app)
     workers.init_app(app)
     app.before_request(remember_lang_parameter)
     _register_blueprints(app)
@@ -121,6 +128,8 @@ def _register_blueprints(app: Flask) -> None:
     from portal.payments.webhooks.routes import bp as payments_webhooks
     from portal.plans.routes import bp as plans
     from portal.staff.routes import bp as staff
+    from portal.support.routes import bp as support
+    from portal.support.staff_routes import bp as support_staff
 
     for blueprint in (
         auth,
@@ -150,5 +159,7 @@ def _register_blueprints(app: Flask) -> None:
         payments_receipts,
         payments_issues,
         hardship,
+        support,
+        support_staff,
     ):
         app.register_blueprint(blueprint)

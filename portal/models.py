@@ -46,8 +46,12 @@ from portal.payments.models import (
     RefundReversal,
 )
 from portal.plans.models import PlanPolicyVersion
+from portal.support.models import Conversation, ConversationMessage, SupportAgent
 
 __all__ = [
+    "Conversation",
+    "ConversationMessage",
+    "SupportAgent",
     "HardshipDocument",
     "HardshipRequest",
     "PlanPolicyVersion",
