@@ -59,9 +59,9 @@ def broadcast_messages(
     with force_locale(_staff_locale(conversation)):
         staff = message_payloads(messages, for_staff=True, now=now)
     for payload in public:
-        socketio.emit("message", payload, to=conversation_room(conversation.id), namespace=NAMESPACE)
+        socketio.emit("chat_message", payload, to=conversation_room(conversation.id), namespace=NAMESPACE)
     for payload in staff:
-        socketio.emit("message", payload, to=staff_room(conversation.id), namespace=NAMESPACE)
+        socketio.emit("chat_message", payload, to=staff_room(conversation.id), namespace=NAMESPACE)
 
 
 def broadcast_state(conversations: Iterable[Conversation]) -> None:

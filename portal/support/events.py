@@ -11,7 +11,8 @@ Events (each answers through its acknowledgement, ``{"ok": true, ...}`` or ``{"o
 - ``join`` / ``resume`` ``{conversation_id, after_seq}``: enter the conversation's room and get
   every message numbered after ``after_seq`` (0: all), so a client that reconnects misses
   nothing and repeats nothing.
-- ``send`` ``{conversation_id, client_id, body, private_note}``: store, then broadcast; the ack
+- ``send`` ``{conversation_id, client_id, body, private_note}``: store, then broadcast it as
+  ``chat_message`` to both sides; the ack
   carries the stored message's ``seq``. A resend with the same ``client_id`` stores nothing new.
 - ``typing`` ``{conversation_id}``, ``read`` ``{conversation_id, seq}``: relayed to the other side.
 - ``presence`` ``{presence}`` (agents): online, away or offline.

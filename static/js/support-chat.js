@@ -102,7 +102,7 @@
     offline.textContent = strings.offline;
     offline.hidden = false;
   });
-  socket.on("message", add);
+  socket.on("chat_message", add);
   socket.on("conversation", showState);
   socket.on("typing", (event) => {
     if (event.conversation_id !== conversationId) return;
