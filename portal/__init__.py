@@ -53,6 +53,10 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     limiter.init_app(app)
+    # Socket.IO handlers are registered on the shared ``socketio`` object before its first
+    # init_app, which hands them to each app's server (imported later, they would reach only
+    # the server of the app being built).
+    import portal.support.events  # noqa: F401
     socketio.init_app(
         app,
         message_queue=app.config["REDIS_URL"],
@@ -70,7 +74,6 @@ def _register_features(app: Flask) -> None:
         errors,
         messaging,
         security_headers,
-        support,
         templating,
         workers,
     )
@@ -90,7 +93,6 @@ def _register_features(app: Flask) -> None:
     templating.init_app(app)
     messaging.init_app(app)
     collections.init_app(app)
-    support.init_app(app)
     workers.init_app(app)
     app.before_request(remember_lang_parameter)
     _register_blueprints(app)

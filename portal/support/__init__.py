@@ -1,10 +1,5 @@
-"""The support inbox: live chat and two-way SMS in one agent console (issue 12)."""
+"""The support inbox: live chat and two-way SMS in one agent console (issue 12).
 
-from __future__ import annotations
-
-from flask import Flask
-
-
-def init_app(app: Flask) -> None:
-    """Register the Socket.IO handlers (the ``/support`` namespace)."""
-    import portal.support.events  # noqa: F401  (side effect: handlers on the socketio object)
+Socket.IO handlers live in ``events.py`` (imported by create_app before ``socketio.init_app``);
+the borrower's pages in ``routes.py``, the agent console in ``staff_routes.py``.
+"""

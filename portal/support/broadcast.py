@@ -22,7 +22,7 @@ from portal.auth.models import User
 from portal.extensions import db, socketio
 from portal.support.assignment import queue_places
 from portal.support.conversations import messages_after
-from portal.support.models import Conversation, ConversationMessage
+from portal.support.models import Conversation, ConversationMessage, Sender
 from portal.support.payloads import conversation_payload, message_payloads
 from portal.timeutil import utcnow
 
@@ -65,13 +65,14 @@ def broadcast_messages(
 
 
 def broadcast_state(conversations: Iterable[Conversation]) -> None:
-    """Each conversation's state and latest message (the "assigned" or "closed" note; clients
-    drop a number they have) to both sides, the waiting ones with their queue place; then the
-    queue's new length to agents, and a note to each agent given a conversation."""
+    """Each conversation's state, and its latest message if that is the portal's own note
+    ("assigned", "closed"... written by the change being told), to both sides; the waiting
+    ones with their queue place; then the queue's new length to agents, and a note to each
+    agent given a conversation."""
     places = queue_places(now=utcnow())
     for conversation in conversations:
         latest = messages_after(conversation, conversation.last_seq - 1, include_private=True)
-        broadcast_messages(conversation, latest)
+        broadcast_messages(conversation, [m for m in latest if m.sender is Sender.SYSTEM])
         place = places.get(conversation.id)
         with force_locale(conversation.locale):
             public = conversation_payload(conversation, place, for_staff=False)
