@@ -57,6 +57,7 @@ def _init_extensions(app: Flask) -> None:
     # init_app, which hands them to each app's server (imported later, they would reach only
     # the server of the app being built).
     import portal.support.events  # noqa: F401
+
     socketio.init_app(
         app,
         message_queue=app.config["REDIS_URL"],

@@ -215,9 +215,9 @@ def queue_places(*, now: datetime) -> dict[int, QueuePlace]:
     per_turn = _average_handle_time()
     online = (
         db.session.scalar(
-            select(func.count()).select_from(SupportAgent).where(
-                SupportAgent.presence == Presence.ONLINE
-            )
+            select(func.count())
+            .select_from(SupportAgent)
+            .where(SupportAgent.presence == Presence.ONLINE)
         )
         or 1
     )

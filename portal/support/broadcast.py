@@ -47,9 +47,7 @@ def _staff_locale(conversation: Conversation) -> str:
     return (agent.locale if agent else None) or current_app.config["DEFAULT_LOCALE"]
 
 
-def broadcast_messages(
-    conversation: Conversation, messages: Sequence[ConversationMessage]
-) -> None:
+def broadcast_messages(conversation: Conversation, messages: Sequence[ConversationMessage]) -> None:
     """Each new message to both sides (a private note to staff only)."""
     now = utcnow()
     with force_locale(conversation.locale):
@@ -59,7 +57,9 @@ def broadcast_messages(
     with force_locale(_staff_locale(conversation)):
         staff = message_payloads(messages, for_staff=True, now=now)
     for payload in public:
-        socketio.emit("chat_message", payload, to=conversation_room(conversation.id), namespace=NAMESPACE)
+        socketio.emit(
+            "chat_message", payload, to=conversation_room(conversation.id), namespace=NAMESPACE
+        )
     for payload in staff:
         socketio.emit("chat_message", payload, to=staff_room(conversation.id), namespace=NAMESPACE)
 

@@ -244,7 +244,9 @@ def _append(conversation: Conversation, *, now: datetime, **values) -> Conversat
         .execution_options(synchronize_session=False)
     )
     set_committed_value(conversation, "last_seq", seq)  # what the database holds now
-    message = ConversationMessage(conversation_id=conversation.id, seq=seq, created_at=now, **values)
+    message = ConversationMessage(
+        conversation_id=conversation.id, seq=seq, created_at=now, **values
+    )
     db.session.add(message)
     db.session.flush()
     return message

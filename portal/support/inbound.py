@@ -35,9 +35,7 @@ def deliver_inbound_text(inbound: InboundSms, *, now: datetime) -> Posted | None
     if not borrower.is_active_account:
         return None
     inbound.borrower_id = borrower.id
-    conversation = start_conversation(
-        borrower, Topic.OTHER, now=now, channel=SupportChannel.SMS
-    )
+    conversation = start_conversation(borrower, Topic.OTHER, now=now, channel=SupportChannel.SMS)
     db.session.flush()
     body = inbound.body.strip()[:2000] or "…"
     return post_message(

@@ -33,7 +33,9 @@ from portal.timeutil import utcnow
 bp = Blueprint("support", __name__, url_prefix="/support")
 
 
-def _page(start_form: StartChatForm | None = None, rating_form: RatingForm | None = None, status=200):
+def _page(
+    start_form: StartChatForm | None = None, rating_form: RatingForm | None = None, status=200
+):
     conversation = open_conversation_of(current_user.id)
     unrated = None if conversation else latest_unrated_of(current_user.id)
     client = None

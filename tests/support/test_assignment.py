@@ -21,7 +21,11 @@ from portal.support.assignment import (
     set_presence,
     transfer,
 )
-from portal.support.conversations import ConversationNotFound, close_conversation, start_conversation
+from portal.support.conversations import (
+    ConversationNotFound,
+    close_conversation,
+    start_conversation,
+)
 from portal.support.models import ConversationStatus, Presence, Topic
 from tests.support.conftest import MORNING, user
 

@@ -30,7 +30,10 @@ def _post_together(app, author_id: int, conversation_id: int, client_ids: list[s
             author = db.session.get_one(User, author_id)
             barrier.wait()
             posted = post_message(
-                conversation_id, author=author, body=f"message {index}", client_id=client_id,
+                conversation_id,
+                author=author,
+                body=f"message {index}",
+                client_id=client_id,
                 now=MORNING,
             )
             time.sleep(0.2)  # keep the transaction, and the row lock, open

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.extensions import db
+from portal.support.assignment import pick_from_queue
 from portal.support.conversations import (
     ConversationClosed,
     ConversationNotFound,
@@ -29,7 +30,6 @@ from portal.support.models import (
     Sender,
     Topic,
 )
-from portal.support.assignment import pick_from_queue
 from tests.support.conftest import MORNING, user
 
 

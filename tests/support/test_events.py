@@ -62,9 +62,7 @@ def test_joining_someone_elses_conversation_is_refused(app, inbox, socket_for):
     assert received(socket, "chat_message") == []
 
 
-@pytest.mark.parametrize(
-    "forged", [None, "1", -1, 0, 2**31, 10**30, True, 1.5, [1], {"id": 1}]
-)
+@pytest.mark.parametrize("forged", [None, "1", -1, 0, 2**31, 10**30, True, 1.5, [1], {"id": 1}])
 def test_forged_conversation_ids_are_refused(app, inbox, socket_for, forged):
     """Anything but a positive id in range is a bad request, never a server error."""
     socket = socket_for(inbox.borrower)
@@ -113,7 +111,9 @@ def test_resume_after_a_sequence_returns_only_what_was_missed(app, inbox, socket
     call(borrower, "send", {"conversation_id": conversation_id, "client_id": "b1", "body": "one"})
     borrower.disconnect(NAMESPACE)
     for i, body in enumerate(("two", "three")):
-        call(agent, "send", {"conversation_id": conversation_id, "client_id": f"a{i}", "body": body})
+        call(
+            agent, "send", {"conversation_id": conversation_id, "client_id": f"a{i}", "body": body}
+        )
     again = socket_for(inbox.borrower)
     answer = call(again, "resume", {"conversation_id": conversation_id, "after_seq": 2})
     assert [(m["seq"], m["body"]) for m in answer["messages"]] == [(3, "two"), (4, "three")]
@@ -124,11 +124,14 @@ def test_an_admin_reads_but_does_not_write(app, inbox, socket_for):
     conversation_id = _conversation(app, inbox)
     admin = socket_for(inbox.admin)
     assert call(admin, "join", {"conversation_id": conversation_id, "after_seq": 0})["ok"]
-    answer = call(admin, "send", {"conversation_id": conversation_id, "client_id": "z", "body": "x"})
+    answer = call(
+        admin, "send", {"conversation_id": conversation_id, "client_id": "z", "body": "x"}
+    )
     assert answer["ok"] is False
-    assert call(admin, "resume", {"conversation_id": conversation_id, "after_seq": 1})[
-        "messages"
-    ] == []
+    assert (
+        call(admin, "resume", {"conversation_id": conversation_id, "after_seq": 1})["messages"]
+        == []
+    )
 
 
 def test_private_notes_reach_staff_and_never_the_borrower(app, inbox, socket_for):
@@ -140,7 +143,12 @@ def test_private_notes_reach_staff_and_never_the_borrower(app, inbox, socket_for
     call(admin, "join", {"conversation_id": conversation_id, "after_seq": 0})
     received(borrower, "chat_message")
     agent = socket_for(inbox.agent)
-    note = {"conversation_id": conversation_id, "client_id": "n", "body": "note", "private_note": True}
+    note = {
+        "conversation_id": conversation_id,
+        "client_id": "n",
+        "body": "note",
+        "private_note": True,
+    }
     assert call(agent, "send", note)["ok"]
     assert received(borrower, "chat_message") == []
     assert [m["private_note"] for m in received(admin, "chat_message")] == [True]
@@ -157,8 +165,11 @@ def test_typing_and_read_receipts_reach_the_other_side(app, inbox, socket_for):
     assert call(agent, "typing", {"conversation_id": conversation_id})["ok"]
     assert call(agent, "read", {"conversation_id": conversation_id, "seq": 1})["ok"]
     packets = borrower.get_received(NAMESPACE)
-    assert {"name": "typing", "args": [{"conversation_id": conversation_id, "sender": "agent"}],
-            "namespace": NAMESPACE} in packets
+    assert {
+        "name": "typing",
+        "args": [{"conversation_id": conversation_id, "sender": "agent"}],
+        "namespace": NAMESPACE,
+    } in packets
     assert any(p["name"] == "read" and p["args"][0]["seq"] == 1 for p in packets)
     assert received(agent, "typing") == []  # not echoed to the typist's own side
 
@@ -174,7 +185,9 @@ def test_a_revoked_session_is_dropped_at_its_next_event(app, inbox, socket_for):
         "/sign-out-everywhere", data={"csrf_token": csrf_token(other_device, "/")}
     )
     assert response.status_code in (302, 303)
-    answer = call(socket, "send", {"conversation_id": conversation_id, "client_id": "r", "body": "x"})
+    answer = call(
+        socket, "send", {"conversation_id": conversation_id, "client_id": "r", "body": "x"}
+    )
     assert answer == {"ok": False, "error": "unauthorized"}
     assert not socket.is_connected(NAMESPACE)
 
@@ -186,7 +199,9 @@ def test_flooding_is_refused_after_the_limit(app, inbox, socket_for, monkeypatch
     conversation_id = _conversation(app, inbox)
     socket = socket_for(inbox.borrower)
     answers = [
-        call(socket, "send", {"conversation_id": conversation_id, "client_id": f"f{i}", "body": "x"})
+        call(
+            socket, "send", {"conversation_id": conversation_id, "client_id": f"f{i}", "body": "x"}
+        )
         for i in range(5)
     ]
     assert [a["ok"] for a in answers] == [True, True, True, False, False]

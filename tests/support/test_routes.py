@@ -107,7 +107,12 @@ def test_agents_open_only_their_conversations_and_admins_read_any(app, client, i
     login(other, inbox.other_agent)
     assert other.get(f"/staff/support/{conversation_id}").status_code == 404
     token = csrf_token(other, "/staff/support/")
-    assert other.post(f"/staff/support/{conversation_id}/close", data={"csrf_token": token}).status_code == 404
+    assert (
+        other.post(
+            f"/staff/support/{conversation_id}/close", data={"csrf_token": token}
+        ).status_code
+        == 404
+    )
     admin = app.test_client()
     login(admin, inbox.admin)
     page = admin.get(f"/staff/support/{conversation_id}")
@@ -130,9 +135,12 @@ def test_transfer_back_to_the_queue_then_close_and_rate(app, client, inbox):
     assert response.status_code == 303
     assert _conversation(app, inbox.borrower.id).status is ConversationStatus.QUEUED
     agent.post(f"/staff/support/{conversation_id}/pick", data={"csrf_token": token})
-    assert agent.post(
-        f"/staff/support/{conversation_id}/close", data={"csrf_token": token}
-    ).status_code == 303
+    assert (
+        agent.post(
+            f"/staff/support/{conversation_id}/close", data={"csrf_token": token}
+        ).status_code
+        == 303
+    )
     page = client.get("/support/chat")
     assert 'data-testid="support-rating"' in page.get_data(as_text=True)
     token = csrf_token(client, "/support/chat")
@@ -158,10 +166,16 @@ def test_a_borrower_cannot_close_or_rate_someone_elses_conversation(app, client,
     other = app.test_client()
     login(other, inbox.other_borrower)
     token = csrf_token(other, "/support/chat")
-    assert other.post(f"/support/chat/{conversation_id}/close", data={"csrf_token": token}).status_code == 404
-    assert other.post(
-        f"/support/chat/{conversation_id}/rating", data={"csrf_token": token, "rating": "1"}
-    ).status_code == 404
+    assert (
+        other.post(f"/support/chat/{conversation_id}/close", data={"csrf_token": token}).status_code
+        == 404
+    )
+    assert (
+        other.post(
+            f"/support/chat/{conversation_id}/rating", data={"csrf_token": token, "rating": "1"}
+        ).status_code
+        == 404
+    )
     with app.app_context():
         assert db.session.get(Conversation, conversation_id).is_open
 

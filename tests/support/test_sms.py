@@ -90,11 +90,7 @@ def test_a_text_joins_the_open_chat_and_the_agent_sees_it_live(hooks, client, in
     call(agent, "join", {"conversation_id": conversation_id, "after_seq": 0})
     agent.get_received("/support")
     _text(client, "SM9", "I sent it by text")
-    live = [
-        p["args"][0]
-        for p in agent.get_received("/support")
-        if p["name"] == "chat_message"
-    ]
+    live = [p["args"][0] for p in agent.get_received("/support") if p["name"] == "chat_message"]
     assert [(m["body"], m["channel"]) for m in live] == [("I sent it by text", "sms")]
 
 
@@ -111,8 +107,11 @@ def _sms_conversation(app, inbox) -> int:
 def _reply(app, inbox, conversation_id: int, now: datetime):
     with app.app_context():
         posted = post_message(
-            conversation_id, author=user(inbox.agent), body="Yes, Friday is fine.",
-            client_id="r1", now=now,
+            conversation_id,
+            author=user(inbox.agent),
+            body="Yes, Friday is fine.",
+            client_id="r1",
+            now=now,
         )
         db.session.commit()
         outbox = db.session.get_one(Message, posted.message.outbox_message_id)
@@ -168,8 +167,12 @@ def test_a_private_note_on_an_sms_conversation_is_never_texted(app, inbox):
     with app.app_context():
         before = db.session.scalar(select(func.count(Message.id)))
         posted = post_message(
-            conversation_id, author=user(inbox.agent), body="note", client_id="n",
-            now=MORNING, private_note=True,
+            conversation_id,
+            author=user(inbox.agent),
+            body="note",
+            client_id="n",
+            now=MORNING,
+            private_note=True,
         )
         db.session.commit()
         assert posted.message.outbox_message_id is None
