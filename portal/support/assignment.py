@@ -234,7 +234,11 @@ def _average_handle_time() -> timedelta:
         .order_by(Conversation.closed_at.desc())
         .limit(HANDLE_TIME_SAMPLE)
     ).all()
-    durations = [closed - assigned for assigned, closed in rows if closed >= assigned]
+    durations = [
+        closed - assigned
+        for assigned, closed in rows
+        if assigned is not None and closed is not None and closed >= assigned
+    ]
     if not durations:
         return DEFAULT_HANDLE_TIME
     return sum(durations, timedelta()) / len(durations)

@@ -227,7 +227,7 @@ def read(data: dict) -> dict:
 @_handler("presence")
 def presence(data: dict) -> dict:
     try:
-        wanted = Presence(data.get("presence"))
+        wanted = Presence(str(data.get("presence")))
     except ValueError as error:
         raise BadRequest() from error
     return _change_presence(wanted)
