@@ -18,7 +18,7 @@
   let lastTypingSent = 0;
 
   const el = (id) => document.getElementById(id);
-  const socket = io(config.namespace, { transports: ["websocket", "polling"] });
+  const socket = io(config.namespace);  // long-polling first, then upgraded to WebSocket
 
   function newClientId() {
     if (window.crypto && window.crypto.randomUUID) return window.crypto.randomUUID();

@@ -5,7 +5,7 @@
   const source = document.getElementById("support-console-data");
   if (!source || typeof io === "undefined") return;
   const config = JSON.parse(source.textContent);
-  const socket = io(config.namespace, { transports: ["websocket", "polling"] });
+  const socket = io(config.namespace);  // long-polling first, then upgraded to WebSocket
   let reloading = null;
   function reloadSoon() {
     if (reloading) return;
