@@ -44,6 +44,7 @@ def _page(
         client = {
             "namespace": broadcast.NAMESPACE,
             "role": "borrower",
+            "public_url": current_app.config["PUBLIC_URL"].rstrip("/"),
             "conversation": conversation_payload(conversation, place, for_staff=False),
             "strings": _client_strings(),
         }

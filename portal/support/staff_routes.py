@@ -101,12 +101,15 @@ def conversation(conversation_id: int):
         transfer_form=form,
         action_form=FlaskForm(),
         can_write=current_user.role is Role.AGENT and conversation.is_open,
+        # Links put in messages are absolute: a reply may leave by text.
+        public_url=current_app.config["PUBLIC_URL"].rstrip("/"),
         topic=TOPIC_LABELS[conversation.topic],
         status=STATUS_LABELS[conversation.status],
         reply_via=channel_label(conversation.reply_via),
         client={
             "namespace": broadcast.NAMESPACE,
             "role": "staff",
+            "public_url": current_app.config["PUBLIC_URL"].rstrip("/"),
             "conversation": conversation_payload(conversation, place, for_staff=True),
             "strings": {
                 "you": _("You"),

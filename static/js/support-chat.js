@@ -25,6 +25,28 @@
     return Date.now().toString(36) + "-" + Math.random().toString(36).slice(2, 12);
   }
 
+  // The portal's own links (a pay page, plan offers) become links; anything else stays text.
+  const ownOrigins = new Set([window.location.origin]);
+  try { if (config.public_url) ownOrigins.add(new URL(config.public_url).origin); } catch (e) { /* not a URL */ }
+  function appendText(container, text) {
+    const parts = String(text).split(/(https?:\/\/[^\s<>"']+)/);
+    parts.forEach((part, index) => {
+      let url = null;
+      if (index % 2 === 1) {
+        try { url = new URL(part); } catch (e) { url = null; }
+      }
+      if (url && ownOrigins.has(url.origin)) {
+        const link = document.createElement("a");
+        link.href = url.href;
+        link.textContent = part;
+        link.rel = "noopener";
+        container.append(link);
+      } else if (part) {
+        container.append(document.createTextNode(part));
+      }
+    });
+  }
+
   function bubble(message, pending) {
     const mine = isStaff ? message.sender === "agent" : message.sender === "borrower";
     const item = document.createElement("div");
@@ -43,7 +65,7 @@
     meta.textContent = parts.filter(Boolean).join(" · ");
     const body = document.createElement("div");
     body.className = "support-body";
-    body.textContent = message.body;
+    appendText(body, message.body);
     item.append(meta, body);
     if (message.delivery) {
       const delivery = document.createElement("div");
@@ -155,6 +177,14 @@
       event.preventDefault();
       composer.requestSubmit();
     }
+  });
+  // The customer panel's quick links (it comes after this script in the page: delegate).
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest("[data-insert-link]");
+    if (!button) return;
+    const link = button.getAttribute("data-insert-link");
+    input.value = input.value ? input.value.replace(/\s*$/, " ") + link : link;
+    input.focus();
   });
   input.addEventListener("input", () => {
     const now = Date.now();

@@ -17,8 +17,10 @@ def _sign_in(page: Page, base: str, email: str) -> None:
     expect(page).not_to_have_url(re.compile(r"/login"))
 
 
-def test_borrower_and_agent_chat_then_close_and_rate(live_server, browser: Browser):
-    """Queue place, take, two-way messages with typing, HTML shown as text, close, rating."""
+def test_borrower_and_agent_chat_then_close_and_rate(app, live_server, browser: Browser):
+    """Queue place, take, two-way messages with typing, HTML shown as text, a pay link from
+    the customer panel, close, rating."""
+    app.config["PUBLIC_URL"] = live_server  # links in messages point at the server under test
     phone = browser.new_context(
         locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 390, "height": 844}
     )
@@ -49,6 +51,12 @@ def test_borrower_and_agent_chat_then_close_and_rate(live_server, browser: Brows
         agent.get_by_test_id("support-body").press("Enter")
         expect(borrower.get_by_test_id("support-thread")).to_contain_text("可以，我帮您登记。")
         expect(borrower.get_by_test_id("support-message")).to_have_count(3)
+
+        agent.get_by_test_id("panel-pay-link").last.click()
+        agent.get_by_test_id("support-send").click()
+        pay_link = borrower.get_by_test_id("support-thread").locator("a[href$='/pay']")
+        expect(pay_link).to_have_count(1)
+        expect(pay_link).to_have_attribute("href", re.compile(rf"^{re.escape(live_server)}/loans/"))
 
         agent.get_by_test_id("support-close").click()
         expect(borrower.get_by_test_id("support-rating")).to_be_visible(timeout=10_000)
