@@ -47,6 +47,14 @@
     });
   }
 
+  // In the reader's own clock and language (the server's text is in the sender's zone).
+  function localTime(message) {
+    if (!message.created_at) return "";
+    const when = new Date(message.created_at);
+    if (Number.isNaN(when.getTime())) return message.time || "";
+    return when.toLocaleString(document.documentElement.lang || undefined, { dateStyle: "short", timeStyle: "short" });
+  }
+
   function bubble(message, pending) {
     const mine = isStaff ? message.sender === "agent" : message.sender === "borrower";
     const item = document.createElement("div");
@@ -58,7 +66,7 @@
     if (message.client_id) item.dataset.clientId = message.client_id;
     const meta = document.createElement("div");
     meta.className = "support-meta small text-muted";
-    const parts = [mine ? strings.you : message.sender_name, message.time];
+    const parts = [mine ? strings.you : message.sender_name, localTime(message)];
     if (message.channel === "sms") parts.push(message.channel_label);
     if (message.private_note) parts.push(strings.private_note);
     if (pending) parts.push(strings.sending);
