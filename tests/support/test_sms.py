@@ -9,6 +9,7 @@ import hmac
 from datetime import UTC, datetime
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from portal.auth.models import Channel
@@ -105,7 +106,7 @@ def _sms_conversation(app, inbox) -> int:
 
 
 def _reply(app, inbox, conversation_id: int, now: datetime):
-    with app.app_context():
+    with app.app_context(), force_locale("en"):
         posted = post_message(
             conversation_id,
             author=user(inbox.agent),
