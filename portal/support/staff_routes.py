@@ -3,7 +3,8 @@
 ``console``: the queue, my conversations (an admin: every open one), my presence.
 ``conversation``: one conversation (live over Socket.IO) beside the customer panel, with
 transfer and close. An agent opens only conversations assigned to them; an admin opens any and
-writes nothing in it, but may transfer or close it. The POSTs call one service each, commit once, broadcast, and redirect.
+writes nothing in it, but may transfer or close it. The POSTs call one service each, commit
+once, broadcast, and redirect.
 """
 
 from __future__ import annotations
