@@ -53,7 +53,17 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     limiter.init_app(app)
-    socketio.init_app(app, message_queue=app.config["REDIS_URL"])
+    # Socket.IO handlers are registered on the shared ``socketio`` object before its first
+    # init_app, which hands them to each app's server (imported later, they would reach only
+    # the server of the app being built).
+    import portal.support.events  # noqa: F401
+
+    socketio.init_app(
+        app,
+        message_queue=app.config["REDIS_URL"],
+        # None: the portal's own origin only (python-engineio's check); never "*".
+        cors_allowed_origins=app.config["SOCKETIO_ALLOWED_ORIGINS"] or None,
+    )
 
 
 def _register_features(app: Flask) -> None:
@@ -124,6 +134,8 @@ def _register_blueprints(app: Flask) -> None:
     from portal.plans.routes import bp as plans
     from portal.plans.staff_routes import bp as plans_staff
     from portal.staff.routes import bp as staff
+    from portal.support.routes import bp as support
+    from portal.support.staff_routes import bp as support_staff
 
     for blueprint in (
         auth,
@@ -156,5 +168,7 @@ def _register_blueprints(app: Flask) -> None:
         payments_receipts,
         payments_issues,
         hardship,
+        support,
+        support_staff,
     ):
         app.register_blueprint(blueprint)

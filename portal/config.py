@@ -105,6 +105,7 @@ def load_config(env: Mapping[str, str], instance_path: str) -> dict:
     config.update(_stripe_settings(env))
     config.update(_borrower_request_settings(env, instance_path))
     config.update(_session_and_transport_settings(env))
+    config.update(_support_settings(env))
     return config
 
 
@@ -188,6 +189,17 @@ def _session_and_transport_settings(env: Mapping[str, str]) -> dict:
     if smtp_ssl and not env.get("SMTP_PORT"):
         settings["SMTP_PORT"] = 465
     return settings
+
+
+def _support_settings(env: Mapping[str, str]) -> dict:
+    """The support inbox (issue 12): how many conversations an agent holds at once, and which
+    other origins may open a Socket.IO connection (none by default: the portal's own only)."""
+    origins = [o.strip() for o in env.get("SOCKETIO_ALLOWED_ORIGINS", "").split(",") if o.strip()]
+    return {
+        "SUPPORT_AGENT_CAPACITY": _integer(env, "SUPPORT_AGENT_CAPACITY", 4, minimum=1),
+        # Empty: python-engineio admits the same origin only. "*" is refused by validate().
+        "SOCKETIO_ALLOWED_ORIGINS": origins,
+    }
 
 
 def _validate_portal_env(config: Mapping) -> None:
@@ -313,4 +325,10 @@ def _validate_support(config: Mapping) -> None:
     if not _SUPPORT_HOURS.fullmatch(config["SUPPORT_HOURS"]):
         raise ConfigError(
             f"SUPPORT_HOURS={config['SUPPORT_HOURS']!r}: use HH:MM-HH:MM, for example 09:00-21:00."
+        )
+    origins = config.get("SOCKETIO_ALLOWED_ORIGINS") or []
+    if "*" in origins or any(not str(o).startswith(("http://", "https://")) for o in origins):
+        raise ConfigError(
+            f"SOCKETIO_ALLOWED_ORIGINS={','.join(map(str, origins))!r}: list origins such as "
+            "https://settle.example.com, separated by commas; '*' is never allowed."
         )

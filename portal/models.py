@@ -53,6 +53,7 @@ from portal.payments.models import (
     RefundReversal,
 )
 from portal.plans.models import PlanPolicyVersion, PlanReschedule, RepaymentPlan
+from portal.support.models import Conversation, ConversationMessage, SupportAgent
 
 __all__ = [
     "BusinessCalendarDay",
@@ -60,6 +61,9 @@ __all__ = [
     "ComplaintAttachment",
     "ComplaintCounter",
     "ComplaintEvent",
+    "Conversation",
+    "ConversationMessage",
+    "SupportAgent",
     "HardshipDocument",
     "HardshipRequest",
     "PlanPolicyVersion",

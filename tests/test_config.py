@@ -176,3 +176,25 @@ def test_create_app_validates_overrides():
     """create_app() refuses a bad configuration rather than starting half-right."""
     with pytest.raises(ConfigError):
         create_app({"PORTAL_ENV": "production", "SECRET_KEY": DEV_SECRET_KEY})
+
+
+def test_support_inbox_settings_are_read_and_checked():
+    """Capacity 4 and the portal's own origin by default; listed origins are read; "*", a bare
+    host or a capacity under 1 stop the start."""
+    config = _config()
+    assert (config["SUPPORT_AGENT_CAPACITY"], config["SOCKETIO_ALLOWED_ORIGINS"]) == (4, [])
+    config = _config(
+        SUPPORT_AGENT_CAPACITY="6",
+        SOCKETIO_ALLOWED_ORIGINS="https://settle.example.com, https://m.settle.example.com",
+    )
+    validate(config)
+    assert config["SUPPORT_AGENT_CAPACITY"] == 6
+    assert config["SOCKETIO_ALLOWED_ORIGINS"] == [
+        "https://settle.example.com",
+        "https://m.settle.example.com",
+    ]
+    for origins in ("*", "https://settle.example.com,*", "settle.example.com"):
+        with pytest.raises(ConfigError, match="SOCKETIO_ALLOWED_ORIGINS"):
+            validate(_config(SOCKETIO_ALLOWED_ORIGINS=origins))
+    with pytest.raises(ConfigError, match="SUPPORT_AGENT_CAPACITY"):
+        _config(SUPPORT_AGENT_CAPACITY="0")

@@ -77,6 +77,8 @@ FORMS = (  # (who, the page with the form, where it posts)
     (Role.BORROWER, "/settings/emergency-contacts", "/settings/emergency-contacts"),
     (Role.ADMIN, "/staff/messaging/terms", "/staff/messaging/terms"),
     (Role.ADMIN, "/staff/collections/strategy", "/staff/collections/strategy"),
+    (Role.BORROWER, "/support/chat", "/support/chat"),
+    (Role.AGENT, "/staff/support/", "/staff/support/presence"),
     (
         Role.ADMIN,
         "/staff/messaging/templates/due_today/sms/en",

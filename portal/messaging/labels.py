@@ -86,7 +86,10 @@ RULEBOOK_NAMES = {
 
 
 # Purposes of messages that have no template (portal/messaging/purposes.py has the others).
-UNTEMPLATED_PURPOSE_LABELS = {"collection_call": _l("Collection call")}
+UNTEMPLATED_PURPOSE_LABELS = {
+    "collection_call": _l("Collection call"),
+    "support_reply": _l("Support reply by text"),  # portal/support/outbound.py
+}
 
 
 def purpose_label(code: str | None) -> str:

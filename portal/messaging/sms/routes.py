@@ -17,6 +17,8 @@ from flask import Blueprint, Response, abort, current_app, request
 from portal.extensions import csrf, db
 from portal.messaging.channels.twilio import signature_is_valid
 from portal.messaging.sms.inbound import apply_delivery_report, receive_sms
+from portal.support.broadcast import broadcast_messages, broadcast_state
+from portal.support.inbound import deliver_inbound_text
 from portal.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -78,14 +80,23 @@ def status() -> Response:
 
 @bp.post("/inbound")
 def inbound() -> Response:
-    """A text to our number: MessageSid, From, Body. Answers with TwiML that replies nothing."""
+    """A text to our number: MessageSid, From, Body. Answers with TwiML that replies nothing.
+
+    A text that is no keyword, from a borrower's number, joins that borrower's support
+    conversation (portal/support/inbound.py) and is shown to the agent live."""
+    now = utcnow()
     result = receive_sms(
         _required("MessageSid", "SmsSid"),
         _required("From"),
         request.form.get("Body", ""),
-        now=utcnow(),
+        now=now,
     )
+    posted = None if result.duplicate else deliver_inbound_text(result.inbound, now=now)
     db.session.commit()
+    if posted is not None and not posted.duplicate:
+        conversation = posted.message.conversation
+        broadcast_messages(conversation, [posted.message])
+        broadcast_state([conversation])
     if result.inbound.action != "none" and not result.duplicate:
         log.info(
             "SMS %s (%s): %d borrower(s), %d emergency contact(s) changed",
