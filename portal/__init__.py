@@ -58,11 +58,16 @@ def _init_extensions(app: Flask) -> None:
     # the server of the app being built).
     import portal.support.events  # noqa: F401
 
+    queue = app.config["REDIS_URL"]
     socketio.init_app(
         app,
-        message_queue=app.config["REDIS_URL"],
+        message_queue=queue,
         # None: the portal's own origin only (python-engineio's check); never "*".
         cors_allowed_origins=app.config["SOCKETIO_ALLOWED_ORIGINS"] or None,
+        # The one SocketIO object keeps its options across init_app calls (a process that
+        # builds several apps, as the tests do): without a queue, say so, or the Redis manager
+        # of an app built earlier would carry this app's messages.
+        **({} if queue else {"client_manager": None}),
     )
 
 
