@@ -10,7 +10,7 @@ decision is submitted. The complaint's contact hold is released.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -23,8 +23,8 @@ from portal.complaints.models import Complaint, Remedy, RootCause
 from portal.complaints.services import ComplaintRefused, MessageInvalid, checked_text, release_hold
 from portal.complaints.thread import move
 from portal.extensions import db
-from portal.loans.adjustments import waive
-from portal.loans.models import Component, Installment, Loan
+from portal.loans.adjustments import waive_all_due
+from portal.loans.models import Component, Loan
 from portal.timeutil import local_today
 
 WAIVABLE = (Component.LATE_CHARGE, Component.FEE, Component.INTEREST)
@@ -104,26 +104,15 @@ def _waive(
     components = [c for c in resolution.components if c in WAIVABLE]
     zone = db.session.scalar(select(User.timezone).where(User.id == complaint.borrower_id))
     today = local_today(zone or "UTC", now)
-    installments = db.session.scalars(
-        select(Installment)
-        .where(Installment.loan_id == complaint.loan_id, Installment.due_date <= today)
-        .order_by(Installment.sequence)
-    ).all()
-    total = 0
-    for installment in installments:
-        for component in components:
-            amount = installment.outstanding_of(component)
-            if amount > 0:
-                waive(
-                    installment,
-                    component,
-                    amount,
-                    reason=f"{complaint.reference}: {reason}"[:500],
-                    now=now,
-                    actor_id=staff.id,
-                    ip_address=ip_address,
-                )
-                total += amount
+    total = waive_all_due(
+        complaint.loan_id,
+        components,
+        due_before=today + timedelta(days=1),  # what is due today too
+        reason=f"{complaint.reference}: {reason}"[:500],
+        now=now,
+        actor_id=staff.id,
+        ip_address=ip_address,
+    )
     if total == 0:
         raise RemedyRefused(_l("There is nothing due to waive in the charges you chose."))
     return total

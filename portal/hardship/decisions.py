@@ -23,8 +23,8 @@ from portal.extensions import db
 from portal.hardship.labels import DECISION_LABELS
 from portal.hardship.models import HardshipDecision, HardshipRequest, HardshipStatus
 from portal.hardship.services import HardshipRefused, pending_request_locked
-from portal.loans.adjustments import waive
-from portal.loans.models import Component, Installment, Loan
+from portal.loans.adjustments import waive_all_due
+from portal.loans.models import Component, Loan
 from portal.messaging.contact_controls import close_hold, open_hold
 from portal.messaging.models import ContactHold, HoldReason
 from portal.messaging.outbox import enqueue
@@ -170,26 +170,15 @@ def _waive_overdue(
         select(User.timezone).where(User.id == request.borrower_id)
     ).scalar_one()
     today = local_today(timezone, now)
-    installments = db.session.scalars(
-        select(Installment)
-        .where(Installment.loan_id == request.loan_id, Installment.due_date < today)
-        .order_by(Installment.sequence)
-    ).all()
-    total = 0
-    for installment in installments:
-        for component in components:
-            amount = installment.outstanding_of(component)
-            if amount > 0:
-                waive(
-                    installment,
-                    component,
-                    amount,
-                    reason=reason,
-                    now=now,
-                    actor_id=admin.id,
-                    ip_address=ip_address,
-                )
-                total += amount
+    total = waive_all_due(
+        request.loan_id,
+        components,
+        due_before=today,
+        reason=reason,
+        now=now,
+        actor_id=admin.id,
+        ip_address=ip_address,
+    )
     if total == 0:
         raise NothingToWaive()
     return total

@@ -6,7 +6,8 @@ charges (step 7) and complaint remedies (step 9) all come through ``waive``.
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -80,3 +81,39 @@ def waive(
         ip_address=ip_address,
     )
     return adjustment
+
+
+def waive_all_due(
+    loan_id: int,
+    components: Sequence[Component],
+    *,
+    due_before: date,
+    reason: str,
+    now: datetime,
+    actor_id: int | None,
+    ip_address: str | None = None,
+) -> int:
+    """Waive everything unpaid of ``components`` on the loan's installments due before
+    ``due_before`` (oldest first), each through ``waive``; returns the total (0: nothing was
+    owed). A hardship decision and a complaint's remedy both forgive this way. Flushes."""
+    installments = db.session.scalars(
+        select(Installment)
+        .where(Installment.loan_id == loan_id, Installment.due_date < due_before)
+        .order_by(Installment.sequence)
+    ).all()
+    total = 0
+    for installment in installments:
+        for component in components:
+            amount = installment.outstanding_of(component)
+            if amount > 0:
+                waive(
+                    installment,
+                    component,
+                    amount,
+                    reason=reason,
+                    now=now,
+                    actor_id=actor_id,
+                    ip_address=ip_address,
+                )
+                total += amount
+    return total
