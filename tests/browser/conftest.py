@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 import socket
 import threading
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
+from sqlalchemy import update
 from werkzeug.serving import make_server
 
 from portal.auth.models import Channel
@@ -15,6 +16,7 @@ from portal.collections.run import run_collections
 from portal.demo import seed
 from portal.extensions import db
 from portal.messaging.dispatch import dispatch_due
+from portal.messaging.models import ContactDecisionRecord, Message
 from portal.timeutil import local_today, utcnow
 from tests.collections.conftest import freeze
 
@@ -74,6 +76,22 @@ def browser_context_args(browser_context_args):
     return {**browser_context_args, "locale": "zh-CN", "timezone_id": "Asia/Shanghai"}
 
 
+def _move_seeded_messages_before(moment: datetime) -> None:
+    """The live server seeds and sends the demo notices at the real time, which after 14:00 in
+    Shanghai is later than the collector's frozen afternoon: move them to ``moment`` so the
+    journey sees them in its past, as it would in a real day."""
+    columns = ("created_at", "not_before", "claimed_at", "sent_at", "delivered_at", "read_at")
+    for column in columns:
+        field = getattr(Message, column)
+        db.session.execute(update(Message).where(field > moment).values({column: moment}))
+    db.session.execute(
+        update(ContactDecisionRecord)
+        .where(ContactDecisionRecord.decided_at > moment)
+        .values(decided_at=moment)
+    )
+    db.session.commit()
+
+
 @pytest.fixture
 def collections_ran(app, live_server, monkeypatch):
     """The demo portfolio after today's collections run (no contacts), with the collector pages'
@@ -81,6 +99,7 @@ def collections_ran(app, live_server, monkeypatch):
     today = local_today(app.config["DEFAULT_TIMEZONE"], utcnow())
     afternoon = datetime.combine(today, time(6, 0), tzinfo=UTC)
     with app.app_context():
+        _move_seeded_messages_before(afternoon - timedelta(hours=1))
         report = run_collections(today, now=afternoon, contacts=False)
     assert report.cases_opened > 0
     freeze(monkeypatch, afternoon)
