@@ -98,8 +98,11 @@ format: $(STAMPS)/python
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# One pytest worker per core (pytest-xdist; each PostgreSQL worker gets a database of its own),
+# a file's tests on one worker so module fixtures are built once; the slowest tests are listed.
+TEST_WORKERS ?= auto
 test: setup chromium lint
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --durations=20 $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) $(STAMPS) node_modules static/vendor instance .pytest_cache .ruff_cache .mypy_cache

@@ -20,6 +20,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
 
 from portal import create_app
 from portal.audit.models import GENESIS_HASH
@@ -59,18 +60,35 @@ def _migrate(database_url: str) -> None:
         db.engine.dispose()
 
 
+def _worker_database_url() -> str:
+    """TEST_DATABASE_URL, or under pytest-xdist a database of the worker's own beside it
+    (``test_gw0``, ``test_gw1``...), created on first use: workers truncate tables after
+    every test, so they cannot share one."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return TEST_DATABASE_URL
+    url = make_url(TEST_DATABASE_URL)
+    name = f"{url.database}_{worker}"
+    with psycopg.connect(TEST_DATABASE_URL, autocommit=True) as connection:
+        found = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+        if found.fetchone() is None:
+            connection.execute(f'CREATE DATABASE "{name}"')
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
 def migrated_database(tmp_path_factory) -> str:
     """A migrated database; on SQLite the template that each test copies."""
     if ON_POSTGRES:
         try:
-            with psycopg.connect(TEST_DATABASE_URL, autocommit=True) as connection:
+            database_url = _worker_database_url()
+            with psycopg.connect(database_url, autocommit=True) as connection:
                 connection.execute("DROP SCHEMA public CASCADE")
                 connection.execute("CREATE SCHEMA public")
         except psycopg.Error as error:  # CI must fail, not skip, when PostgreSQL is down
             pytest.exit(f"TEST_DATABASE_URL={TEST_DATABASE_URL} is unreachable: {error}", 3)
-        _migrate(TEST_DATABASE_URL)
-        return TEST_DATABASE_URL
+        _migrate(database_url)
+        return database_url
     template = tmp_path_factory.mktemp("db") / "template.db"
     _migrate(f"sqlite:///{template}")
     return str(template)
