@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from babel.dates import format_date
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.auth.models import BorrowerProfile, Channel, ContactPreference, User
 from portal.extensions import db
@@ -81,6 +81,7 @@ def generate_reminders(now: datetime) -> ReminderReport:
                 key = reminder_key(installment.id, days_before, channel)
                 due.append((key, installment, loan, locale, days_before, channel))
     existing = _existing_keys([item[0] for item in due])
+    positions = _plan_positions({item[1].plan_id for item in due} - {None})
     for key, installment, loan, _locale, days_before, channel in due:
         if key in existing:
             report.already_queued += 1
@@ -90,7 +91,9 @@ def generate_reminders(now: datetime) -> ReminderReport:
                 borrower_id=loan.borrower_id,
                 purpose_code=PLAN_REMINDER if installment.plan_id else DAYS_BEFORE[days_before],
                 channel=channel,
-                variables=_reminder_variables(installment, loan, days_before, channel),
+                variables=_reminder_variables(
+                    installment, loan, days_before, channel, positions.get(installment.id, "")
+                ),
                 now=now,
                 loan_id=loan.id,
                 dedupe_key=key,
@@ -102,7 +105,9 @@ def generate_reminders(now: datetime) -> ReminderReport:
     return report
 
 
-def _reminder_variables(installment: Installment, loan: Loan, days_before: int, channel: Channel):
+def _reminder_variables(
+    installment: Installment, loan: Loan, days_before: int, channel: Channel, plan_position: str
+):
     """The reminder's variables in one language; in the portal its link is the site's own path."""
     base = "" if channel is Channel.PORTAL else current_app.config["PUBLIC_URL"].rstrip("/")
 
@@ -114,18 +119,26 @@ def _reminder_variables(installment: Installment, loan: Loan, days_before: int, 
             "days_until_due": str(days_before),
             "pay_url": f"{base}/loans/{loan.id}",
             # "2/6": which of the plan's installments (plan reminders only use it)
-            "plan_installment": _plan_position(installment, loan),
+            "plan_installment": plan_position,
         }
 
     return variables
 
 
-def _plan_position(installment: Installment, loan: Loan) -> str:
-    """ "n/N" for a plan's installment among the plan's, "" for any other installment."""
-    if installment.plan_id is None:
-        return ""
-    ours = [i.id for i in loan.installments if i.plan_id == installment.plan_id]
-    return f"{ours.index(installment.id) + 1}/{len(ours)}" if installment.id in ours else ""
+def _plan_positions(plan_ids: set[int]) -> dict[int, str]:
+    """ "n/N" of each installment of these plans among its plan's (one query for all)."""
+    positions: dict[int, str] = {}
+    for start in range(0, len(ids := sorted(plan_ids)), 500):  # the parameter limit
+        by_plan = Installment.plan_id
+        rows = db.session.execute(
+            select(
+                Installment.id,
+                func.row_number().over(partition_by=by_plan, order_by=Installment.sequence),
+                func.count().over(partition_by=by_plan),
+            ).where(by_plan.in_(ids[start : start + 500]))
+        )
+        positions.update({id_: f"{n}/{total}" for id_, n, total in rows})
+    return positions
 
 
 def _existing_keys(keys: list[str]) -> set[str]:
