@@ -145,6 +145,12 @@ class Complaint(Model):
     systemic: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     rating: Mapped[int | None] = mapped_column(Integer)
     hold_id: Mapped[int | None] = mapped_column(ForeignKey("contact_hold.id"))
+    # Opened from a support conversation: that conversation up to this sequence number is the
+    # complaint's transcript (portal/complaints/from_chat.py). One complaint per conversation.
+    conversation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("support_conversation.id", ondelete="RESTRICT"), unique=True
+    )
+    conversation_seq: Mapped[int | None] = mapped_column(Integer)
 
     events: Mapped[list[ComplaintEvent]] = relationship(
         back_populates="complaint", order_by="ComplaintEvent.id"

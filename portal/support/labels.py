@@ -28,6 +28,8 @@ EVENT_TEXTS = {
     "assigned": _l("An agent has joined the conversation."),
     "returned_to_queue": _l("The conversation is back in the queue for the next agent."),
     "closed": _l("The conversation is closed."),
+    # portal/complaints/from_chat.py
+    "complaint_opened": _l("A complaint was opened from this conversation."),
 }
 
 
