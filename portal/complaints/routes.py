@@ -14,6 +14,7 @@ from portal.auth.models import Role
 from portal.auth.permissions import role_required
 from portal.complaints import attachments
 from portal.complaints.forms import ComplaintForm, RatingForm, ReplyForm
+from portal.complaints.from_chat import transcript
 from portal.complaints.handling import reopen
 from portal.complaints.labels import COMPLAINT_LABELS
 from portal.complaints.lifecycle import OPEN_STATUSES, TransitionRefused
@@ -33,6 +34,7 @@ from portal.extensions import db
 from portal.forms import choices
 from portal.hardship.storage import DocumentRefused
 from portal.loans.services import loans_of_borrower
+from portal.support.payloads import message_payloads
 from portal.timeutil import utcnow
 
 bp = Blueprint("complaints", __name__)
@@ -118,6 +120,9 @@ def detail(reference: str):
     return render_template(
         "borrower/complaint.html",
         complaint=complaint,
+        transcript=message_payloads(
+            transcript(complaint, include_private=False), for_staff=False, now=utcnow()
+        ),
         events=[event for event in complaint.events if event.public],
         labels=COMPLAINT_LABELS,
         reply_form=ReplyForm(),

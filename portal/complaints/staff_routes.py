@@ -29,6 +29,7 @@ from portal.complaints.forms import (
     ResolveForm,
     StaffMessageForm,
 )
+from portal.complaints.from_chat import transcript
 from portal.complaints.labels import COMPLAINT_LABELS
 from portal.complaints.lifecycle import OPEN_STATUSES, allowed_actions, may_escalate
 from portal.complaints.models import (
@@ -46,6 +47,7 @@ from portal.domain import DomainError
 from portal.extensions import db
 from portal.loans.adjustments import AdjustmentRefused
 from portal.loans.models import Component
+from portal.support.payloads import message_payloads
 from portal.timeutil import utcnow
 
 bp = Blueprint("complaints_staff", __name__, url_prefix="/staff/complaints")
@@ -113,6 +115,9 @@ def complaint(complaint_id: int):
     return render_template(
         "staff/complaints/complaint.html",
         complaint=item,
+        transcript=message_payloads(
+            transcript(item, include_private=True), for_staff=True, now=now
+        ),
         people=people,
         cases=cases,
         sla=complaint_sla(item, now),
