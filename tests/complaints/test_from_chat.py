@@ -124,4 +124,3 @@ def test_a_conversation_without_a_word_from_the_borrower_is_refused(world):
     conversation_id = _chat(world, borrower_says=False)
     with pytest.raises(NothingFromTheBorrower):
         _file(world, conversation_id)
-

@@ -14,9 +14,7 @@ def _account(user_id: int) -> Account:
     return Account(person.id, person.email, DEFAULT_PASSWORD, person.role)
 
 
-def test_the_staff_page_shows_the_whole_chat_and_the_borrowers_page_hides_private_notes(
-    world, app
-):
+def test_the_staff_page_shows_the_whole_chat_and_the_borrowers_page_hides_private_notes(world, app):
     with app.app_context():
         complaint = _file(world, _chat(world))
         db.session.commit()
