@@ -115,6 +115,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.collections.legal.routes import bp as collections_legal
     from portal.collections.reports.routes import bp as collections_reports
     from portal.collections.strategy.routes import bp as collections_strategy
+    from portal.complaints.chat_routes import bp as complaints_from_chat
     from portal.complaints.routes import bp as complaints
     from portal.complaints.staff_routes import bp as complaints_staff
     from portal.hardship.routes import bp as hardship
@@ -166,6 +167,7 @@ def _register_blueprints(app: Flask) -> None:
         collections_strategy,
         complaints,
         complaints_staff,
+        complaints_from_chat,
         collections_contact_rules,
         payments,
         payments_webhooks,

@@ -104,3 +104,10 @@ class CalendarDayForm(FlaskForm):
         choices=choices({"holiday": _l("Holiday"), "working_day": _l("Weekend day worked")}),
     )
     name = StringField(_l("Name"), validators=[Optional(), Length(max=120)])
+
+
+class FromChatForm(FlaskForm):
+    """An agent opens a complaint from a conversation: only its category; the borrower's own
+    words are the description."""
+
+    category = SelectField(_l("Complaint about"), choices=choices(CATEGORY_LABELS))

@@ -3,10 +3,14 @@ the agents' private notes for the borrower, system events in words."""
 
 from __future__ import annotations
 
+from sqlalchemy import func, select
+
+from portal.auth.models import Role
+from portal.complaints.models import Complaint, ComplaintCategory
 from portal.extensions import db
 from tests.complaints.conftest import user
 from tests.complaints.test_from_chat import _chat, _file
-from tests.conftest import DEFAULT_PASSWORD, Account, login, page_text
+from tests.conftest import DEFAULT_PASSWORD, Account, csrf_token, login, page_text
 
 
 def _account(user_id: int) -> Account:
@@ -33,3 +37,55 @@ def test_the_staff_page_shows_the_whole_chat_and_the_borrowers_page_hides_privat
     text = page_text(client.get(f"/complaints/{reference}"))
     assert "Twice, at night." in text
     assert "Noted; checking the call log." not in text
+
+
+def _click(client, conversation_id: int, category: str = "collection_conduct"):
+    token = csrf_token(client, f"/staff/support/{conversation_id}")
+    return client.post(
+        f"/staff/complaints/from-chat/{conversation_id}",
+        data={"csrf_token": token, "category": category},
+    )
+
+
+def test_the_agent_opens_the_complaint_in_one_click_and_a_second_click_is_told(world, app):
+    with app.app_context():
+        conversation_id = _chat(world)
+        agent = _account(world.agent_id)
+    client = app.test_client()
+    login(client, agent)
+    response = _click(client, conversation_id)
+    assert response.status_code == 303
+    assert "/staff/complaints/" in response.headers["Location"]
+    with app.app_context():
+        complaint = db.session.scalar(select(Complaint))
+        assert complaint.conversation_id == conversation_id
+        assert complaint.category is ComplaintCategory.COLLECTION_CONDUCT
+    again = _click(client, conversation_id)
+    assert again.headers["Location"].endswith(f"/staff/support/{conversation_id}")
+    assert complaint.reference in page_text(client.get(again.headers["Location"]))
+
+
+def test_the_click_is_refused_to_others_and_without_a_valid_form(world, app, make_user):
+    with app.app_context():
+        conversation_id = _chat(world)
+        borrower = _account(world.borrower_id)
+    other = app.test_client()
+    login(other, make_user(Role.AGENT))
+    token = csrf_token(other, "/staff/")
+    url = f"/staff/complaints/from-chat/{conversation_id}"
+    assert other.post(url, data={"csrf_token": token, "category": "other"}).status_code == 404
+    assert (
+        other.post(
+            "/staff/complaints/from-chat/999999", data={"csrf_token": token, "category": "other"}
+        ).status_code
+        == 404
+    )
+    assert other.post(url, data={"category": "other"}).status_code == 400  # no CSRF token
+    bad = other.post(url, data={"csrf_token": token, "category": "<script>"})
+    assert bad.status_code == 303
+    client = app.test_client()
+    login(client, borrower)
+    token = csrf_token(client, "/complaints/new")
+    assert client.post(url, data={"csrf_token": token, "category": "other"}).status_code == 403
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Complaint)) == 0
