@@ -81,7 +81,7 @@ def generate_reminders(now: datetime) -> ReminderReport:
                 key = reminder_key(installment.id, days_before, channel)
                 due.append((key, installment, loan, locale, days_before, channel))
     existing = _existing_keys([item[0] for item in due])
-    positions = _plan_positions({item[1].plan_id for item in due} - {None})
+    positions = _plan_positions({item[1].plan_id for item in due if item[1].plan_id})
     for key, installment, loan, _locale, days_before, channel in due:
         if key in existing:
             report.already_queued += 1
