@@ -35,3 +35,14 @@ def test_staff_and_anonymous_visitors_get_no_launcher(app, client, inbox):
     assert LAUNCHER not in client.get("/login").get_data(as_text=True)
     login(client, inbox.agent)
     assert LAUNCHER not in client.get("/staff/").get_data(as_text=True)
+
+
+def test_only_the_chat_pages_may_be_framed_and_only_by_the_portal(app, client, inbox):
+    """The panel's iframe needs the chat page framable by the same origin; other pages stay DENY."""
+    login(client, inbox.borrower)
+    chat = client.get("/support/chat?embed=1")
+    assert chat.headers["X-Frame-Options"] == "SAMEORIGIN"
+    assert "frame-ancestors 'self'" in chat.headers["Content-Security-Policy"]
+    home = client.get("/")
+    assert home.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in home.headers["Content-Security-Policy"]
