@@ -50,6 +50,10 @@ def content_security_policy(*, stripe: bool = False) -> str:
     return "; ".join(f"{name} {' '.join(sources)}" for name, sources in directives.items())
 
 
+# The borrower's chat pages open inside the launcher's panel on every borrower page.
+FRAMABLE_BLUEPRINT = "support"
+
+
 def init_app(app: Flask) -> None:
     stripe = bool(app.config["STRIPE_SECRET_KEY"] and app.config["STRIPE_PUBLISHABLE_KEY"])
     policy = content_security_policy(stripe=stripe)
@@ -58,8 +62,14 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def security_headers(response: Response) -> Response:
         headers = response.headers
-        headers["Content-Security-Policy"] = policy
-        headers["X-Frame-Options"] = "DENY"
+        if request.blueprint == FRAMABLE_BLUEPRINT:  # the chat launcher's panel, same origin only
+            headers["Content-Security-Policy"] = policy.replace(
+                "frame-ancestors 'none'", "frame-ancestors 'self'"
+            )
+            headers["X-Frame-Options"] = "SAMEORIGIN"
+        else:
+            headers["Content-Security-Policy"] = policy
+            headers["X-Frame-Options"] = "DENY"
         headers["X-Content-Type-Options"] = "nosniff"
         headers["Referrer-Policy"] = "same-origin"
         if production:
