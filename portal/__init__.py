@@ -62,6 +62,7 @@ def _init_extensions(app: Flask) -> None:
     socketio.init_app(
         app,
         message_queue=queue,
+        async_mode=app.config.get("SOCKETIO_ASYNC_MODE", "threading"),
         # None: the portal's own origin only (python-engineio's check); never "*".
         cors_allowed_origins=app.config["SOCKETIO_ALLOWED_ORIGINS"] or None,
         # The one SocketIO object keeps its options across init_app calls (a process that

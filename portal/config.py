@@ -199,6 +199,9 @@ def _support_settings(env: Mapping[str, str]) -> dict:
         "SUPPORT_AGENT_CAPACITY": _integer(env, "SUPPORT_AGENT_CAPACITY", 4, minimum=1),
         # Empty: python-engineio admits the same origin only. "*" is refused by validate().
         "SOCKETIO_ALLOWED_ORIGINS": origins,
+        # "threading" holds a thread per open WebSocket (gunicorn gthread, Werkzeug, the tests);
+        # another mode needs a server that runs it (and gevent a monkey-patched process).
+        "SOCKETIO_ASYNC_MODE": env.get("SOCKETIO_ASYNC_MODE", "threading"),
     }
 
 

@@ -20,6 +20,8 @@ from portal.extensions import db
 
 GENERATION_KEY = "session_generation"
 SIGNED_IN_AT_KEY = "signed_in_at"
+# Session.info key: ids of users whose sessions the open transaction ended.
+ENDED_SESSIONS_KEY = "ended_sessions_user_ids"
 
 
 def session_fields(user: User, *, now: datetime) -> dict:
@@ -54,5 +56,8 @@ def end_all_sessions(user: User) -> None:
 
     Incremented in SQL, so two concurrent requests both count.
     """
+    # Who ended their sessions in this transaction: listeners (the chat drops their open
+    # connections) act on it once it commits, never before.
+    db.session.info.setdefault(ENDED_SESSIONS_KEY, set()).add(user.id)
     user.session_generation = User.session_generation + 1  # type: ignore[assignment]
     db.session.flush()  # the attribute is expired: read again when next used

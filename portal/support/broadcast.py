@@ -16,9 +16,11 @@ from collections.abc import Iterable, Sequence
 
 from flask import current_app, url_for
 from flask_babel import force_locale
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
 from portal.auth.models import User
+from portal.auth.sessions import ENDED_SESSIONS_KEY
 from portal.extensions import db, socketio
 from portal.support.assignment import queue_places
 from portal.support.conversations import messages_after
@@ -111,3 +113,21 @@ def broadcast_queue(places: dict | None = None) -> None:
                 "conversation", payload, to=conversation_room(conversation.id), namespace=NAMESPACE
             )
     socketio.emit("queue", {"waiting": len(places)}, to=QUEUE_ROOM, namespace=NAMESPACE)
+
+
+@event.listens_for(Session, "after_commit")
+def _drop_connections_of_ended_sessions(session: Session) -> None:
+    """Once sessions are ended (committed), close those users' open chat connections here, and
+    tell every process (through the message queue) so pages elsewhere stop too; a connection
+    another process holds is also refused at its next event."""
+    for user_id in session.info.pop(ENDED_SESSIONS_KEY, ()):
+        room_name = user_room(user_id)
+        socketio.emit("session_ended", {}, to=room_name, namespace=NAMESPACE)
+        local = [sid for sid, _ in socketio.server.manager.get_participants(NAMESPACE, room_name)]
+        for sid in local:
+            socketio.server.disconnect(sid, namespace=NAMESPACE)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_ended_sessions_on_rollback(session: Session) -> None:
+    session.info.pop(ENDED_SESSIONS_KEY, None)

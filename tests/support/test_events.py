@@ -4,8 +4,9 @@ join, sending with acknowledgements, replay on resume, typing and read receipts.
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import update
 
-from portal.auth.models import Role
+from portal.auth.models import Role, User
 from portal.extensions import db
 from portal.support import events
 from portal.support.assignment import pick_from_queue
@@ -175,7 +176,27 @@ def test_typing_and_read_receipts_reach_the_other_side(app, inbox, socket_for):
 
 
 def test_a_revoked_session_is_dropped_at_its_next_event(app, inbox, socket_for):
-    """After "sign out everywhere", the open connection is refused and disconnected."""
+    """Sessions ended where this process did not see it (another process, straight in SQL):
+    the connection is refused and disconnected at its next event."""
+    conversation_id = _conversation(app, inbox)
+    socket = socket_for(inbox.borrower)
+    assert call(socket, "join", {"conversation_id": conversation_id, "after_seq": 0})["ok"]
+    with app.app_context():
+        db.session.execute(
+            update(User)
+            .where(User.id == user(inbox.borrower).id)
+            .values(session_generation=User.session_generation + 1)
+        )
+        db.session.commit()
+    answer = call(
+        socket, "send", {"conversation_id": conversation_id, "client_id": "r", "body": "x"}
+    )
+    assert answer == {"ok": False, "error": "unauthorized"}
+    assert not socket.is_connected(NAMESPACE)
+
+
+def test_a_revoked_session_is_dropped_as_soon_as_the_revocation_commits(app, inbox, socket_for):
+    """ "Sign out everywhere" closes the open chat connection itself, without a next event."""
     conversation_id = _conversation(app, inbox)
     socket = socket_for(inbox.borrower)
     assert call(socket, "join", {"conversation_id": conversation_id, "after_seq": 0})["ok"]
@@ -185,10 +206,6 @@ def test_a_revoked_session_is_dropped_at_its_next_event(app, inbox, socket_for):
         "/sign-out-everywhere", data={"csrf_token": csrf_token(other_device, "/")}
     )
     assert response.status_code in (302, 303)
-    answer = call(
-        socket, "send", {"conversation_id": conversation_id, "client_id": "r", "body": "x"}
-    )
-    assert answer == {"ok": False, "error": "unauthorized"}
     assert not socket.is_connected(NAMESPACE)
 
 
