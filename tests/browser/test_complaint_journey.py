@@ -12,8 +12,10 @@ from sqlalchemy import func, select
 
 from portal.auth.models import User
 from portal.collections.models import CollectionCase
+from portal.complaints.models import Complaint
 from portal.extensions import db
 from portal.loans.models import Installment, Loan
+from portal.support.models import ConversationMessage, Sender
 from tests.complaints.conftest import PNG
 
 pytestmark = pytest.mark.browser
@@ -120,3 +122,53 @@ def test_harassment_complaint_resolved_with_a_fee_waiver(
     expect(admin.get_by_text("恢复联系").first).to_be_visible()
     borrower.context.close()
     admin.context.close()
+
+
+LIVE = 15_000  # what arrives over Socket.IO from the other browser, on a busy machine
+
+
+def test_an_agent_turns_a_chat_into_a_complaint_in_one_click(
+    app, live_server, browser: Browser, browser_context_args
+):
+    """The complaint keeps the chat as its transcript and its clock starts at the borrower's
+    first message, not at the click."""
+    borrower = browser.new_context(**browser_context_args).new_page()
+    agent = browser.new_context(**browser_context_args).new_page()
+    _login(borrower, live_server, "borrower@demo.test")
+    borrower.goto(f"{live_server}/support/chat")
+    borrower.get_by_label("争议或投诉", exact=True).check()
+    borrower.get_by_test_id("support-start-submit").click()
+    expect(borrower.get_by_test_id("support-queue")).to_be_visible(timeout=LIVE)
+    borrower.get_by_test_id("support-body").fill("催收员骂我，我要投诉。")
+    borrower.get_by_test_id("support-send").click()
+
+    _login(agent, live_server, "agent@demo.test")
+    agent.goto(f"{live_server}/staff/support/")
+    agent.get_by_test_id("support-pick").click()
+    expect(agent.get_by_test_id("support-thread")).to_contain_text(
+        "催收员骂我，我要投诉。", timeout=LIVE
+    )
+    form = agent.get_by_test_id("support-complaint-form")
+    form.locator("select[name=category]").select_option("collection_conduct")
+    form.get_by_test_id("support-complaint-open").click()
+
+    expect(agent.get_by_test_id("complaint-reference")).to_have_text(
+        re.compile(r"^CMP-\d{4}-\d{6}$")
+    )
+    expect(agent.get_by_test_id("complaint-transcript")).to_contain_text("催收员骂我，我要投诉。")
+    with app.app_context():
+        complaint = db.session.scalar(select(Complaint))
+        first = db.session.scalar(
+            select(func.min(ConversationMessage.created_at)).where(
+                ConversationMessage.conversation_id == complaint.conversation_id,
+                ConversationMessage.sender == Sender.BORROWER,
+            )
+        )
+        assert complaint.received_at == first  # not the moment of the click
+
+    borrower.goto(f"{live_server}/complaints/{complaint.reference}")
+    expect(borrower.get_by_test_id("complaint-transcript")).to_contain_text(
+        "催收员骂我，我要投诉。"
+    )
+    borrower.context.close()
+    agent.context.close()
