@@ -40,7 +40,7 @@ def default_period(today: date) -> Period:
 
 @dataclass(frozen=True)
 class Volume:
-    key: str | None  # a category or channel code
+    key: str  # a category or channel code ("" for the total)
     complaints: int
     acknowledged_late: int
     resolved_late: int
@@ -61,7 +61,7 @@ class ComplaintReport:
     def total(self) -> Volume:
         rows = self.by_category
         return Volume(
-            None,
+            "",
             sum(v.complaints for v in rows),
             sum(v.acknowledged_late for v in rows),
             sum(v.resolved_late for v in rows),
@@ -144,8 +144,8 @@ def complaint_report(period: Period, *, timezone: str, now: datetime) -> Complai
         period=period,
         by_category=_volumes(Complaint.category, received, now),
         by_channel=_volumes(Complaint.channel, received, now),
-        by_root_cause=[(cause.value, count) for cause, count in causes],
-        remedies={currency: int(minor) for currency, minor in remedies},
+        by_root_cause=[(str(cause), count) for cause, count in causes],
+        remedies={str(currency): int(minor or 0) for currency, minor in remedies},
         median_days_to_acknowledge=None if medians[0] is None else float(medians[0]),
         median_days_to_resolve=None if medians[1] is None else float(medians[1]),
         active_loans=active_loans or 0,

@@ -78,7 +78,7 @@ def test_figures_for_a_few_complaints(app_ctx, world):
 
 
 def test_late_counts_the_unanswered_past_their_deadline(app_ctx, world):
-    complaint = file(world, ComplaintCategory.OTHER, received_at=NOW - 20 * DAY)
+    file(world, ComplaintCategory.OTHER, received_at=NOW - 20 * DAY)
     db.session.commit()
     before = complaint_report(PERIOD, timezone="Asia/Shanghai", now=NOW - 20 * DAY)
     after = complaint_report(PERIOD, timezone="Asia/Shanghai", now=NOW)
@@ -105,7 +105,8 @@ def test_page_shows_the_figures_in_words(app, admin_client, world):
     text = page_text(response)
     assert "How we collected (calls, messages, behaviour)" in text
     assert "collection_conduct" not in text
-    assert "Staff conduct" in text and "Phone" in text
+    assert "Staff conduct" in text
+    assert "Phone" in text
     assert "250.50" in text  # the remedies, through the money filter
     assert 'id="complaint-report-data"' in response.get_data(as_text=True)
 
@@ -125,7 +126,7 @@ def test_only_admins_see_reports(client, make_user, role):
 
 
 @pytest.mark.parametrize(
-    "query, field",
+    ("query", "field"),
     [
         ("?from=2026-02-30", "from"),
         ("?to=yesterday", "to"),
