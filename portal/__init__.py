@@ -117,6 +117,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.collections.reports.routes import bp as collections_reports
     from portal.collections.strategy.routes import bp as collections_strategy
     from portal.complaints.chat_routes import bp as complaints_from_chat
+    from portal.complaints.report_routes import bp as complaints_reports
     from portal.complaints.routes import bp as complaints
     from portal.complaints.staff_routes import bp as complaints_staff
     from portal.hardship.routes import bp as hardship
@@ -169,6 +170,7 @@ def _register_blueprints(app: Flask) -> None:
         complaints,
         complaints_staff,
         complaints_from_chat,
+        complaints_reports,
         collections_contact_rules,
         payments,
         payments_webhooks,

@@ -10,6 +10,7 @@ from typing import cast as type_cast
 from sqlalchemy import (
     CursorResult,
     Date,
+    Float,
     Integer,
     Result,
     Select,
@@ -187,3 +188,27 @@ def rows_affected(result: Result) -> int:
     if count < 0:
         raise ValueError("row count unavailable: execute with preserve_rowcount=True")
     return count
+
+
+class days_elapsed(FunctionElement):  # noqa: N801  (used like a SQL function)
+    """Days, with their fraction, from the second timestamp to the first (calendar time)."""
+
+    type = Float()
+    inherit_cache = True
+    name = "days_elapsed"
+
+
+@compiles(days_elapsed)
+def _days_elapsed_epoch(element, compiler, **kw):  # PostgreSQL: timestamptz - timestamptz
+    later, earlier = list(element.clauses)
+    return (
+        f"(EXTRACT(EPOCH FROM ({compiler.process(later, **kw)} - "
+        f"{compiler.process(earlier, **kw)})) / 86400.0)"
+    )
+
+
+@compiles(days_elapsed, "sqlite")
+def _days_elapsed_julian(element, compiler, **kw):
+    later, earlier = list(element.clauses)
+    later_sql, earlier_sql = compiler.process(later, **kw), compiler.process(earlier, **kw)
+    return f"(julianday({later_sql}) - julianday({earlier_sql}))"
