@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from portal.auth.labels import ROLE_LABELS
+from portal.collections.labels import CASE_STATUS_LABELS
 from portal.complaints.clocks import SlaState
 from portal.complaints.models import (
     ComplaintCategory as C,
@@ -102,6 +104,8 @@ class ComplaintLabels:
     root_causes = ROOT_CAUSE_LABELS
     sla = SLA_LABELS
     events = EVENT_LABELS
+    case_statuses = CASE_STATUS_LABELS
+    roles = ROLE_LABELS
 
 
 COMPLAINT_LABELS = ComplaintLabels()

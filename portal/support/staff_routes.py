@@ -17,6 +17,8 @@ from sqlalchemy import select
 
 from portal.auth.models import Role, User
 from portal.auth.permissions import role_required
+from portal.complaints.forms import FromChatForm
+from portal.complaints.from_chat import complaint_of_conversation
 from portal.domain import DomainError
 from portal.extensions import db
 from portal.support import broadcast
@@ -101,6 +103,8 @@ def conversation(conversation_id: int):
         panel=customer_panel(conversation.borrower_id, now=now),
         transfer_form=form,
         action_form=FlaskForm(),
+        complaint_form=FromChatForm(),
+        complaint=complaint_of_conversation(conversation.id),
         can_write=current_user.role is Role.AGENT and conversation.is_open,
         # Links put in messages are absolute: a reply may leave by text.
         public_url=current_app.config["PUBLIC_URL"].rstrip("/"),

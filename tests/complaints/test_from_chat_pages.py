@@ -53,6 +53,8 @@ def test_the_agent_opens_the_complaint_in_one_click_and_a_second_click_is_told(w
         agent = _account(world.agent_id)
     client = app.test_client()
     login(client, agent)
+    page = client.get(f"/staff/support/{conversation_id}").get_data(as_text=True)
+    assert 'data-testid="support-complaint-form"' in page
     response = _click(client, conversation_id)
     assert response.status_code == 303
     assert "/staff/complaints/" in response.headers["Location"]
@@ -62,7 +64,10 @@ def test_the_agent_opens_the_complaint_in_one_click_and_a_second_click_is_told(w
         assert complaint.category is ComplaintCategory.COLLECTION_CONDUCT
     again = _click(client, conversation_id)
     assert again.headers["Location"].endswith(f"/staff/support/{conversation_id}")
-    assert complaint.reference in page_text(client.get(again.headers["Location"]))
+    page = client.get(again.headers["Location"]).get_data(as_text=True)
+    assert complaint.reference in page
+    assert 'data-testid="support-complaint-link"' in page
+    assert 'data-testid="support-complaint-form"' not in page
 
 
 def test_the_click_is_refused_to_others_and_without_a_valid_form(world, app, make_user):
