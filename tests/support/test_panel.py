@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from portal.auth.models import Channel, ContactPreference
+from portal.auth.models import Channel, ContactPreference, Role
 from portal.complaints.models import Complaint, ComplaintCategory, ComplaintChannel, ComplaintStatus
 from portal.extensions import db
 from portal.loans.models import Loan, PaymentMethod
@@ -165,6 +165,25 @@ def test_the_panel_gathers_plan_payments_promises_complaints_holds_and_preferenc
     assert 'data-testid="panel-channel-sms">Allowed' in html
     assert "investigating" not in text
     assert "dispute)" not in text
+
+
+def test_the_panel_speaks_chinese_to_a_chinese_reader(app, client, inbox, make_user, make_loan):
+    """An admin reading in Chinese sees the panel's headings, statuses and holds in Chinese."""
+    _borrower_with_everything(app, make_loan, inbox.borrower.id)
+    path = _conversation_page(app, client, inbox)
+    reader = app.test_client()
+    login(reader, make_user(Role.ADMIN, locale="zh_CN"))
+    text = page_text(reader.get(path))
+    for words in (
+        "最近还款",
+        "已入账",
+        "等待支付首付",
+        "已还 0 期，共 3 期",
+        "暂停联系（争议）",
+        "已退订",
+    ):
+        assert words in text
+    assert "Recent payments" not in text
 
 
 def test_the_panel_shows_its_absences_in_words(app, client, inbox):
