@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Row, or_, select
+from sqlalchemy import ColumnElement, Row, and_, or_, select
 
 from portal.auth.models import BorrowerProfile, Channel, ContactPreference, User
 from portal.extensions import db
@@ -215,15 +215,20 @@ def _open_holds(ids: list[int], now: datetime) -> dict[int, list[str]]:
     holds: dict[int, list[str]] = defaultdict(list)
     for borrower_id, reason in db.session.execute(
         select(ContactHold.borrower_id, ContactHold.reason)
-        .where(
-            ContactHold.borrower_id.in_(ids),
-            ContactHold.closed_at.is_(None),
-            or_(ContactHold.expires_at.is_(None), ContactHold.expires_at > now),
-        )
+        .where(ContactHold.borrower_id.in_(ids), hold_in_force(now))
         .order_by(ContactHold.opened_at)
     ):
         holds[borrower_id].append(reason.value)
     return holds
+
+
+def hold_in_force(now: datetime) -> ColumnElement[bool]:
+    """True where a contact hold still pauses contact at ``now``: not closed, and not past its
+    ``expires_at``."""
+    return and_(
+        ContactHold.closed_at.is_(None),
+        or_(ContactHold.expires_at.is_(None), ContactHold.expires_at > now),
+    )
 
 
 def _recent_history(ids: list[int], now: datetime) -> dict[int, list]:

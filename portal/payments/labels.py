@@ -61,6 +61,13 @@ REFUND_STATUS_LABELS = {
     RefundStatus.FAILED.value: _l("Failed"),
     RefundStatus.CANCELED.value: _l("Canceled"),
 }
+# A booked payment's state as refunds left it (portal/support/panel.py RecentPayment.state).
+PAYMENT_STATE_LABELS = {
+    "booked": ATTEMPT_STATUS_LABELS[AttemptStatus.SUCCEEDED.value],
+    "partly_refunded": _l("Partly refunded"),
+    "refunded": REFUND_STATUS_LABELS[RefundStatus.SUCCEEDED.value],
+}
+
 # Stripe's dispute statuses.
 DISPUTE_STATUS_LABELS = {
     "warning_needs_response": _l("Inquiry: needs a response"),

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from portal.collections import labels as collections_labels
+from portal.complaints import labels as complaint_labels
+from portal.messaging import labels as messaging_labels
+from portal.payments.labels import PAYMENT_STATE_LABELS
+from portal.plans.labels import STATUS_LABELS as PLAN_STATUS_LABELS
 from portal.support.models import ConversationStatus, Presence, SupportChannel, Topic
 
 TOPIC_LABELS = {
@@ -52,3 +57,14 @@ def presence_label(presence: Presence) -> str:
 def event_text(code: str) -> str:
     """A system message's words; an unknown code is shown as itself rather than hidden."""
     return str(EVENT_TEXTS.get(code, code))
+
+
+# The other capabilities' words the customer panel shows (each table kept in its home).
+PANEL_LABELS = {
+    "plan_status": PLAN_STATUS_LABELS,
+    "payment_state": PAYMENT_STATE_LABELS,
+    "promise_status": collections_labels.PROMISE_STATUS_LABELS,
+    "complaint_status": complaint_labels.STATUS_LABELS,
+    "hold_reason": collections_labels.HOLD_REASON_LABELS,
+    "channel": messaging_labels.CHANNEL_LABELS,
+}

@@ -33,7 +33,7 @@ from portal.support.assignment import (
 )
 from portal.support.conversations import close_conversation, readable_conversation
 from portal.support.forms import PresenceForm, TransferForm
-from portal.support.labels import STATUS_LABELS, TOPIC_LABELS, channel_label
+from portal.support.labels import PANEL_LABELS, STATUS_LABELS, TOPIC_LABELS, channel_label
 from portal.support.models import Conversation, ConversationStatus, Presence, SupportAgent
 from portal.support.panel import customer_panel
 from portal.support.payloads import conversation_payload
@@ -101,6 +101,7 @@ def conversation(conversation_id: int):
         "staff/support/conversation.html",
         conversation=conversation,
         panel=customer_panel(conversation.borrower_id, now=now),
+        panel_labels=PANEL_LABELS,
         transfer_form=form,
         action_form=FlaskForm(),
         complaint_form=FromChatForm(),

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.support.assignment import set_presence
-from portal.support.conversations import open_conversation_of
+from portal.support.conversations import messages_after, open_conversation_of, post_message
 from portal.support.models import Conversation, ConversationStatus, Presence
 from portal.timeutil import local_today, utcnow
 from tests.conftest import csrf_token, login, page_text
@@ -220,3 +220,41 @@ def test_queue_and_conversation_pages_use_a_fixed_number_of_queries(app, client,
     assert count_queries(app, agent, "/staff/support/") == one
     with app.app_context():
         assert len(db.session.scalars(select(Conversation)).all()) == 2
+
+
+def test_a_private_note_shows_in_the_console_and_never_on_the_borrowers_page(app, client, inbox):
+    """The console offers the note box and the borrower's page does not; the stored note is
+    read back for staff only, and the borrower's page never carries its words."""
+
+    login(client, inbox.borrower)
+    _start_chat(client)
+    conversation_id = _conversation(app, inbox.borrower.id).id
+    agent = app.test_client()
+    login(agent, inbox.agent)
+    agent.post(
+        f"/staff/support/{conversation_id}/pick",
+        data={"csrf_token": csrf_token(agent, "/staff/support/")},
+    )
+    with app.app_context():
+        author = user(inbox.agent)
+        post_message(
+            conversation_id,
+            author=author,
+            body="Internal: borrower disputes fee",
+            client_id="note-1",
+            now=utcnow(),
+            private_note=True,
+        )
+        db.session.commit()
+        conversation = db.session.get_one(Conversation, conversation_id)
+        staff_sees = messages_after(conversation, 0, include_private=True)
+        borrower_sees = messages_after(conversation, 0, include_private=False)
+        assert [m.body for m in staff_sees if m.is_private_note] == [
+            "Internal: borrower disputes fee"
+        ]
+        assert not [m for m in borrower_sees if m.is_private_note]
+    staff_page = agent.get(f"/staff/support/{conversation_id}").get_data(as_text=True)
+    assert 'data-testid="support-private"' in staff_page
+    borrower_page = client.get("/support/chat").get_data(as_text=True)
+    assert 'data-testid="support-private"' not in borrower_page
+    assert "borrower disputes fee" not in borrower_page
