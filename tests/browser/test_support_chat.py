@@ -47,6 +47,11 @@ def test_borrower_and_agent_chat_then_close_and_rate(app, live_server, browser: 
             "客服已加入对话", timeout=LIVE
         )
 
+        # The agent's thread is filled over its socket: once it shows, the agent's page is in
+        # the conversation's room and hears the borrower typing.
+        expect(agent.get_by_test_id("support-thread")).to_contain_text(
+            "客服已加入对话", timeout=LIVE
+        )
         borrower.get_by_test_id("support-body").fill("<b>下周五</b>还款可以吗？")
         expect(agent.get_by_test_id("support-typing")).to_be_visible(timeout=LIVE)
         borrower.get_by_test_id("support-send").click()
