@@ -23,8 +23,9 @@ FORM_SOURCES: tuple[str, ...] = ("https://hooks.stripe.com",)
 HSTS = "max-age=31536000; includeSubDomains"
 
 
-def content_security_policy(*, stripe: bool = False) -> str:
-    """The portal's Content-Security-Policy header value; ``stripe`` lets Stripe.js work."""
+def content_security_policy(*, stripe: bool = False, framable: bool = False) -> str:
+    """The portal's Content-Security-Policy header value; ``stripe`` lets Stripe.js work,
+    ``framable`` lets the portal's own pages frame the page (never another site)."""
 
     def allow(sources: tuple[str, ...]) -> tuple[str, ...]:
         return sources if stripe else ()
@@ -45,7 +46,7 @@ def content_security_policy(*, stripe: bool = False) -> str:
         "object-src": ("'none'",),
         "base-uri": ("'self'",),
         "form-action": ("'self'", *allow(FORM_SOURCES)),
-        "frame-ancestors": ("'none'",),
+        "frame-ancestors": ("'self'",) if framable else ("'none'",),
     }
     return "; ".join(f"{name} {' '.join(sources)}" for name, sources in directives.items())
 
@@ -57,15 +58,14 @@ FRAMABLE_BLUEPRINT = "support"
 def init_app(app: Flask) -> None:
     stripe = bool(app.config["STRIPE_SECRET_KEY"] and app.config["STRIPE_PUBLISHABLE_KEY"])
     policy = content_security_policy(stripe=stripe)
+    framable_policy = content_security_policy(stripe=stripe, framable=True)
     production = app.config["PORTAL_ENV"] == "production"
 
     @app.after_request
     def security_headers(response: Response) -> Response:
         headers = response.headers
         if request.blueprint == FRAMABLE_BLUEPRINT:  # the chat launcher's panel, same origin only
-            headers["Content-Security-Policy"] = policy.replace(
-                "frame-ancestors 'none'", "frame-ancestors 'self'"
-            )
+            headers["Content-Security-Policy"] = framable_policy
             headers["X-Frame-Options"] = "SAMEORIGIN"
         else:
             headers["Content-Security-Policy"] = policy

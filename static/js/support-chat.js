@@ -17,8 +17,8 @@
   let typingTimer = null;
   let lastTypingSent = 0;
 
-// Inside the launcher's panel (an iframe), the page drops its chrome even after a form redirect.
-if (window.self !== window.top) document.body.classList.add("embedded");
+  // Inside the launcher's panel (an iframe), the page drops its chrome even after a form redirect.
+  if (window.self !== window.top) document.body.classList.add("embedded");
 
   const el = (id) => document.getElementById(id);
   const socket = io(config.namespace);  // long-polling first, then upgraded to WebSocket
